@@ -1,0 +1,91 @@
+// Command hostnet provisions the network of a KVM hypervisor from an HCL host plan.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes are stable: scripts and Ansible rely on them.
+const (
+	exitOK      = 0
+	exitError   = 1 // invalid plan, failed apply, bad usage
+	exitChanges = 2 // plan --detailed-exitcode: changes pending
+)
+
+// exitCodeError carries an exit code through cobra's error return.
+type exitCodeError struct {
+	code int
+	err  error
+}
+
+func (e *exitCodeError) Error() string { return e.err.Error() }
+
+// withCode makes a command return the given exit code; a nil err means the message was
+// already printed (diagnostics) and only the code matters.
+func withCode(code int, err error) error {
+	if err == nil {
+		err = errors.New("")
+	}
+	return &exitCodeError{code: code, err: err}
+}
+
+var version = "dev"
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hostnet",
+		Short: "Provision a KVM hypervisor's network from a host plan",
+		Long: `hostnet provisions the network of a KVM hypervisor: NICs matched by MAC address,
+bonds (all 7 modes, every kernel option), bridges, VLANs, addresses, routes and the libvirt
+networks guests attach to. It validates a host plan written in HCL against what the kernel
+and the upstream switch really do, plans the changes against the live kernel, and applies
+them in order.
+
+Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newValidateCmd(), newVersionCmd())
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the hostnet version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "hostnet", version)
+		},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ce *exitCodeError
+	if errors.As(err, &ce) {
+		if msg := ce.err.Error(); msg != "" {
+			fmt.Fprintln(stderr, "Error:", msg)
+		}
+		return ce.code
+	}
+	fmt.Fprintln(stderr, "Error:", err)
+	return exitError
+}

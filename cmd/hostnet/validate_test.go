@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// Every example validates clean.
+func TestValidateExamples(t *testing.T) {
+	dirs, err := filepath.Glob("../../examples/*")
+	if err != nil || len(dirs) < 6 {
+		t.Fatalf("examples: %v %v", dirs, err)
+	}
+	for _, d := range dirs {
+		code, out, errs := runCLI(t, "validate", d)
+		if code != 0 || strings.Contains(out, "Error:") {
+			t.Errorf("%s: exit %d\n%s%s", d, code, out, errs)
+		}
+	}
+	varFile := "../../examples/kvm-lacp-500-vlans/hv2.vars.hcl"
+	if code, out, _ := runCLI(t, "validate", "--var-file", varFile, "../../examples/kvm-lacp-500-vlans"); code != 0 {
+		t.Errorf("with var file: exit %d\n%s", code, out)
+	}
+}
+
+const threeErrors = `nic "a" { mac = "52:54:00:00:00:01" }
+nic "b" { mac = "52:54:00:00:00:02" }
+
+bond "bond0" {
+  slaves       = [nic.a, nic.b]
+  mode         = "802.3ad"
+  arp_interval = 100
+}
+
+vlan "v" {
+  link = bond.bond0
+  id   = 5000
+}
+
+bridge "br0" {
+  ports     = [vlan.v]
+  addresses = ["198.51.100.10/33"]
+}
+`
+
+// A plan with three errors reports all three, each with file:line:column and the source.
+func TestValidateReportsEveryError(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "plan.hcl")
+	if err := os.WriteFile(file, []byte(threeErrors), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCLI(t, "validate", file)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	// hcl's text writer prints "on FILE line N" and the source line; the summary line counts.
+	for _, want := range []string{"plan.hcl:7:18", "arp_interval = 100", "plan.hcl:12:10", "id   = 5000", "plan.hcl:17:15", `198.51.100.10/33`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, "Error: "); n != 3 {
+		t.Errorf("%d errors printed, want 3:\n%s", n, out)
+	}
+
+	code, out, _ = runCLI(t, "validate", "--json", file)
+	if code != 1 {
+		t.Fatalf("--json exit %d", code)
+	}
+	var reports []jsonValidation
+	if err := json.Unmarshal([]byte(out), &reports); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+	}
+	var got []string
+	for _, d := range reports[0].Diagnostics {
+		if d.Severity == "error" {
+			got = append(got, filepath.Base(d.Range.Filename)+":"+strconv.Itoa(d.Range.Start.Line)+":"+strconv.Itoa(d.Range.Start.Column))
+		}
+	}
+	want := []string{"plan.hcl:7:18", "plan.hcl:12:10", "plan.hcl:17:15"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("error positions %v, want %v", got, want)
+	}
+	if reports[0].Valid || reports[0].ErrorCount != 3 {
+		t.Errorf("report: %+v", reports[0])
+	}
+}
+
+func TestValidateMissingPath(t *testing.T) {
+	code, out, _ := runCLI(t, "validate", "/nonexistent/plan.hcl")
+	if code != 1 || !strings.Contains(out, "Cannot read plan") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	if code, out, _ := runCLI(t, "version"); code != 0 || !strings.HasPrefix(out, "hostnet ") {
+		t.Fatalf("exit %d: %q", code, out)
+	}
+}

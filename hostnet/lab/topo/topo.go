@@ -1,0 +1,337 @@
+// Package topo builds small test networks around the simulated hypervisor,
+// all with in-process netlink (no `ip` command: each process start costs
+// ~36 ms inside the lab). It is meant to run INSIDE a lab (hostnet/lab),
+// where the root network namespace plays the hypervisor:
+//
+//	root ns (hypervisor)          hn-switch ns               hn-<remote> ns
+//	  NIC `name` (veth, down) <->  p-<name> -- sw0 (bridge) -- s-<remote> <-> eth0 198.51.100.20/24
+//	  <bridge> -- g-<guest>  <->  hn-<guest> ns: eth0 (the guest's NIC)
+//
+// topo owns only what it creates: the namespaces, the veths and the switch.
+// What the code under test builds on the NICs (bonds, bridges, VLANs) is
+// the caller's to remove.
+package topo
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+)
+
+const (
+	switchNS     = "hn-switch"
+	switchBridge = "sw0"
+	switchLAG    = "lag0"
+)
+
+// Topology is a switch namespace plus the NICs and hosts attached to it.
+type Topology struct {
+	sw    netns.NsHandle
+	swh   *netlink.Handle
+	lag   string   // switch-side bond, "" when the NIC peers go straight into sw0
+	nics  []string // root-ns NIC names
+	hosts []*Host
+}
+
+// Host is a network namespace with one interface, eth0, or the root
+// namespace itself (Topology.Root).
+type Host struct {
+	Name string
+	NS   string // named netns ("" for the root ns)
+	ns   netns.NsHandle
+	root string // guests: the veth end in the root ns, removed by Close
+}
+
+// inNS runs fn on a locked OS thread switched into ns and always switches
+// back. If switching back fails the thread stays locked, so the Go runtime
+// discards it rather than reuse a thread in the wrong namespace.
+func inNS(ns netns.NsHandle, fn func() error) error {
+	runtime.LockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer orig.Close()
+	if err := netns.Set(ns); err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	ferr := fn()
+	if err := netns.Set(orig); err != nil {
+		return errors.Join(ferr, fmt.Errorf("topo: cannot return to the original netns: %w", err))
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
+
+// newNamedNS creates /run/netns/<name> (the way `ip netns add` does) without
+// moving the calling goroutine into it.
+func newNamedNS(name string) (ns netns.NsHandle, err error) {
+	cur, err := netns.Get()
+	if err != nil {
+		return netns.None(), err
+	}
+	defer cur.Close()
+	// netns.NewNamed moves the current thread into the new namespace.
+	err = inNS(cur, func() error {
+		ns, err = netns.NewNamed(name)
+		return err
+	})
+	return ns, err
+}
+
+func checkName(name string) error {
+	if name == "" || len(name) > 15 {
+		return fmt.Errorf("topo: interface name %q must be 1-15 characters", name)
+	}
+	return nil
+}
+
+// New creates the switch: netns hn-switch with bridge sw0, up, no STP.
+func New() (*Topology, error) {
+	sw, err := newNamedNS(switchNS)
+	if err != nil {
+		return nil, fmt.Errorf("topo: netns %s: %w", switchNS, err)
+	}
+	t := &Topology{sw: sw}
+	if t.swh, err = netlink.NewHandleAt(sw); err != nil {
+		t.Close()
+		return nil, err
+	}
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: switchBridge}}
+	if err := t.swh.LinkAdd(br); err != nil {
+		t.Close()
+		return nil, fmt.Errorf("topo: switch bridge: %w", err)
+	}
+	if err := t.up(t.swh, "lo", switchBridge); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+func (t *Topology) up(h *netlink.Handle, names ...string) error {
+	for _, n := range names {
+		l, err := h.LinkByName(n)
+		if err == nil {
+			err = h.LinkSetUp(l)
+		}
+		if err != nil {
+			return fmt.Errorf("topo: up %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+// SetSwitchLAG makes the switch group the NIC peers in a bond (lag0, a port
+// of sw0) instead of plugging each into sw0: "balance-xor" is a static LAG,
+// "802.3ad" an LACP partner. Call it before AddNIC.
+func (t *Topology) SetSwitchLAG(mode string) error {
+	if len(t.nics) > 0 || t.lag != "" {
+		return errors.New("topo: SetSwitchLAG must come once, before AddNIC")
+	}
+	m := netlink.StringToBondMode(mode)
+	if m == netlink.BOND_MODE_UNKNOWN {
+		return fmt.Errorf("topo: unknown bond mode %q", mode)
+	}
+	bond := netlink.NewLinkBond(netlink.LinkAttrs{Name: switchLAG})
+	bond.Mode, bond.Miimon = m, 50
+	if m == netlink.BOND_MODE_802_3AD {
+		bond.LacpRate = netlink.BOND_LACP_RATE_FAST
+	}
+	if err := t.swh.LinkAdd(bond); err != nil {
+		return fmt.Errorf("topo: switch LAG: %w", err)
+	}
+	if err := t.enslave(t.swh, switchLAG, switchBridge); err != nil {
+		return err
+	}
+	t.lag = switchLAG
+	return t.up(t.swh, switchLAG)
+}
+
+func (t *Topology) enslave(h *netlink.Handle, port, master string) error {
+	p, err := h.LinkByName(port)
+	if err != nil {
+		return fmt.Errorf("topo: %s: %w", port, err)
+	}
+	m, err := h.LinkByName(master)
+	if err != nil {
+		return fmt.Errorf("topo: %s: %w", master, err)
+	}
+	if err := h.LinkSetMaster(p, m); err != nil {
+		return fmt.Errorf("topo: %s master %s: %w", port, master, err)
+	}
+	return nil
+}
+
+func peerName(nic string) string {
+	p := "p-" + nic
+	if len(p) > 15 {
+		p = p[:15]
+	}
+	return p
+}
+
+// AddNIC plugs a NIC of the simulated hypervisor into the switch: a veth
+// whose end `name` (with mac) stays in the root ns, DOWN and unconfigured
+// for the code under test, and whose peer p-<name> is a port of sw0 (or of
+// the switch LAG), up.
+func (t *Topology) AddNIC(name string, mac net.HardwareAddr) error {
+	if err := checkName(name); err != nil {
+		return err
+	}
+	peer := peerName(name)
+	veth := &netlink.Veth{
+		LinkAttrs:     netlink.LinkAttrs{Name: name, HardwareAddr: mac},
+		PeerName:      peer,
+		PeerNamespace: netlink.NsFd(t.sw),
+	}
+	if err := netlink.LinkAdd(veth); err != nil {
+		return fmt.Errorf("topo: NIC %s: %w", name, err)
+	}
+	t.nics = append(t.nics, name)
+	master := switchBridge
+	if t.lag != "" {
+		master = t.lag // bond slaves must be down while enslaved: they are, fresh
+	}
+	if err := t.enslave(t.swh, peer, master); err != nil {
+		return err
+	}
+	return t.up(t.swh, peer)
+}
+
+// CutNIC sets the switch-side peer of a NIC down: the NIC loses carrier, as
+// on a cable pull.
+func (t *Topology) CutNIC(name string) error { return t.setPeer(name, false) }
+
+// RestoreNIC undoes CutNIC.
+func (t *Topology) RestoreNIC(name string) error { return t.setPeer(name, true) }
+
+func (t *Topology) setPeer(name string, up bool) error {
+	l, err := t.swh.LinkByName(peerName(name))
+	if err != nil {
+		return fmt.Errorf("topo: peer of %s: %w", name, err)
+	}
+	if up {
+		return t.swh.LinkSetUp(l)
+	}
+	return t.swh.LinkSetDown(l)
+}
+
+// newHost makes netns hn-<name> holding eth0 with cidr, lo and eth0 up. The
+// other end of eth0 is created by plug (in whichever ns it belongs).
+func (t *Topology) newHost(name, cidr string, plug func(ns netns.NsHandle) error) (*Host, error) {
+	addr, err := netlink.ParseAddr(cidr)
+	if err != nil {
+		return nil, fmt.Errorf("topo: %s: %w", name, err)
+	}
+	ns, err := newNamedNS("hn-" + name)
+	if err != nil {
+		return nil, fmt.Errorf("topo: netns hn-%s: %w", name, err)
+	}
+	h := &Host{Name: name, NS: "hn-" + name, ns: ns}
+	t.hosts = append(t.hosts, h)
+	if err := plug(ns); err != nil {
+		return nil, err
+	}
+	nh, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		return nil, err
+	}
+	defer nh.Close()
+	eth, err := nh.LinkByName("eth0")
+	if err == nil {
+		err = nh.AddrAdd(eth, addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("topo: %s eth0: %w", name, err)
+	}
+	return h, t.up(nh, "lo", "eth0")
+}
+
+// AddRemote adds a machine on the switch: netns hn-<name> whose eth0 (cidr)
+// is wired to a port s-<name> of sw0.
+func (t *Topology) AddRemote(name, cidr string) (*Host, error) {
+	port := "s-" + name
+	if err := checkName(port); err != nil {
+		return nil, err
+	}
+	return t.newHost(name, cidr, func(ns netns.NsHandle) error {
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: port}, PeerName: "eth0", PeerNamespace: netlink.NsFd(ns)}
+		if err := t.swh.LinkAdd(veth); err != nil {
+			return fmt.Errorf("topo: remote %s: %w", name, err)
+		}
+		if err := t.enslave(t.swh, port, switchBridge); err != nil {
+			return err
+		}
+		return t.up(t.swh, port)
+	})
+}
+
+// AddGuest adds a VM-like guest of the hypervisor: netns hn-<name> whose
+// eth0 (cidr) is wired to g-<name> in the root ns, a port of hostBridge
+// (which must exist).
+func (t *Topology) AddGuest(name, cidr, hostBridge string) (*Host, error) {
+	port := "g-" + name
+	if err := checkName(port); err != nil {
+		return nil, err
+	}
+	return t.newHost(name, cidr, func(ns netns.NsHandle) error {
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: port}, PeerName: "eth0", PeerNamespace: netlink.NsFd(ns)}
+		if err := netlink.LinkAdd(veth); err != nil {
+			return fmt.Errorf("topo: guest %s: %w", name, err)
+		}
+		t.hosts[len(t.hosts)-1].root = port
+		if err := t.enslave(rootNS, port, hostBridge); err != nil {
+			return err
+		}
+		return t.up(rootNS, port)
+	})
+}
+
+// Root is the simulated hypervisor itself (the root netns), for Ping.
+func (t *Topology) Root() *Host { return &Host{Name: "hypervisor"} }
+
+// Close deletes what the topology created: root-ns veths first (so they
+// are gone when Close returns; namespace teardown is asynchronous), then
+// the namespaces. It keeps going after errors and returns them all.
+func (t *Topology) Close() error {
+	var errs []error
+	del := func(name string) {
+		if l, err := netlink.LinkByName(name); err == nil {
+			if err := netlink.LinkDel(l); err != nil {
+				errs = append(errs, fmt.Errorf("topo: delete %s: %w", name, err))
+			}
+		}
+	}
+	for _, n := range t.nics {
+		del(n)
+	}
+	for _, h := range t.hosts {
+		if h.root != "" {
+			del(h.root)
+		}
+		h.ns.Close()
+		if err := netns.DeleteNamed(h.NS); err != nil {
+			errs = append(errs, fmt.Errorf("topo: delete netns %s: %w", h.NS, err))
+		}
+	}
+	if t.swh != nil {
+		t.swh.Close()
+	}
+	t.sw.Close()
+	if err := netns.DeleteNamed(switchNS); err != nil {
+		errs = append(errs, fmt.Errorf("topo: delete netns %s: %w", switchNS, err))
+	}
+	t.nics, t.hosts, t.swh = nil, nil, nil
+	return errors.Join(errs...)
+}
+
+// rootNS is a netlink handle on the calling thread's namespace: a zero
+// Handle opens its sockets per request, in the current (root) netns.
+var rootNS = &netlink.Handle{}

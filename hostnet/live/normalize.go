@@ -1,0 +1,70 @@
+package live
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/hostnet/hostnet/hostnet/bonding"
+)
+
+// Normalized renders the state as sorted text lines that two reads of an unchanged host
+// render identically: ifindexes are replaced by names, and counters, operational state,
+// the bond's current active slave, IPv6 link-local addresses and routes, and address flags
+// are left out. Compare two of them to prove that an apply+destroy left a host as it was.
+func (s *State) Normalized() []string {
+	var out []string
+	for _, l := range s.Links {
+		var b strings.Builder
+		fmt.Fprintf(&b, "link %s kind=%q mac=%s mtu=%d up=%t", l.Name, l.Kind, l.MAC, l.MTU, l.Up())
+		if l.MasterIndex != 0 {
+			fmt.Fprintf(&b, " master=%s", s.Name(l.MasterIndex))
+		}
+		if l.ParentIndex != 0 {
+			fmt.Fprintf(&b, " link=%s", s.Name(l.ParentIndex))
+		}
+		if l.Alias != "" {
+			fmt.Fprintf(&b, " alias=%q", l.Alias)
+		}
+		if l.VLAN != nil {
+			fmt.Fprintf(&b, " vlan=%d proto=%#04x", l.VLAN.ID, l.VLAN.Protocol)
+		}
+		if br := l.Bridge; br != nil {
+			fmt.Fprintf(&b, " stp=%d forward_delay=%d ageing=%d vlan_filtering=%t mcast_snooping=%t",
+				br.STPState, br.ForwardDelay, br.AgeingTime, br.VLANFiltering, br.MulticastSnooping)
+		}
+		if bd := l.Bond; bd != nil {
+			for id := bonding.ID(0); id < bonding.NumOptions; id++ {
+				if id == bonding.OptActiveSlave || !bd.Reported[id] {
+					continue
+				}
+				fmt.Fprintf(&b, " %s=%s", bonding.Table[id].Name, bd.Options.Get(id).Format(id))
+			}
+		}
+		if sl := l.BondSlave; sl != nil {
+			fmt.Fprintf(&b, " perm_mac=%s queue_id=%d prio=%d", sl.PermMAC, sl.QueueID, sl.Prio)
+		}
+		out = append(out, b.String())
+		for _, a := range l.Addrs {
+			if !a.LinkLocal() {
+				out = append(out, fmt.Sprintf("addr %s %s", l.Name, a.Prefix))
+			}
+		}
+	}
+	for _, r := range s.Routes {
+		if r.Dst.Addr().Is6() && (r.Dst.Addr().IsLinkLocalUnicast() || r.Dst.Addr().IsMulticast()) {
+			continue
+		}
+		line := fmt.Sprintf("route table=%d %s", r.Table, r.Dst)
+		if r.Gateway.IsValid() {
+			line += " via " + r.Gateway.String()
+		}
+		if r.OIF != 0 {
+			line += " dev " + s.Name(r.OIF)
+		}
+		line += fmt.Sprintf(" metric=%d proto=%d scope=%d type=%d", r.Priority, r.Protocol, r.Scope, r.Type)
+		out = append(out, line)
+	}
+	sort.Strings(out)
+	return out
+}

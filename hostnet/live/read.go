@@ -1,0 +1,376 @@
+package live
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+
+	"github.com/hostnet/hostnet/hostnet/bonding"
+)
+
+// rtextFilterSkipStats asks the kernel to leave the statistics out of link dumps
+// (RTEXT_FILTER_SKIP_STATS, Linux 4.20+; older kernels ignore the bit).
+const rtextFilterSkipStats = 1 << 3
+
+// Read dumps links, addresses and routes of h's network namespace (nil h: the current one):
+// three dumps in all.
+func Read(h *netlink.Handle) (*State, error) {
+	c, err := Dial(h)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	return c.Read()
+}
+
+// Read dumps the state through an open Conn.
+func (c *Conn) Read() (*State, error) {
+	var links []*Link
+	byIndex := map[int]*Link{}
+
+	// Links.
+	body := nl.NewIfInfomsg(unix.AF_UNSPEC).Serialize()
+	body = append(body, nl.NewRtAttr(unix.IFLA_EXT_MASK, nl.Uint32Attr(rtextFilterSkipStats)).Serialize()...)
+	err := c.dumpRetry(unix.RTM_GETLINK, body, unix.RTM_NEWLINK, func() { links = links[:0] }, func(data []byte) error {
+		if l := parseLink(data); l != nil {
+			links = append(links, l)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		byIndex[l.Index] = l
+	}
+	// Bond options that name a slave carry its ifindex: resolve now that every link is known.
+	for _, l := range links {
+		if l.Bond == nil {
+			continue
+		}
+		for _, id := range []bonding.ID{bonding.OptPrimary, bonding.OptActiveSlave} {
+			if !l.Bond.Reported[id] {
+				continue
+			}
+			v := l.Bond.Options.Get(id)
+			if idx := int(v.Num); idx != 0 {
+				if s := byIndex[idx]; s != nil {
+					l.Bond.Options.Set(id, bonding.Value{Iface: s.Name})
+				}
+			} else {
+				l.Bond.Options.Set(id, bonding.Value{})
+			}
+		}
+	}
+
+	// Addresses.
+	body = nl.NewIfAddrmsg(unix.AF_UNSPEC).Serialize()
+	err = c.dumpRetry(unix.RTM_GETADDR, body, unix.RTM_NEWADDR, func() {
+		for _, l := range links {
+			l.Addrs = l.Addrs[:0]
+		}
+	}, func(data []byte) error {
+		idx, a, ok := parseAddr(data)
+		if ok {
+			if l := byIndex[idx]; l != nil {
+				l.Addrs = append(l.Addrs, a)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	// Routes.
+	var routes []Route
+	body = nl.NewRtMsg().Serialize()
+	body[0] = unix.AF_UNSPEC
+	err = c.dumpRetry(unix.RTM_GETROUTE, body, unix.RTM_NEWROUTE, func() { routes = routes[:0] }, func(data []byte) error {
+		if r, ok := parseRoute(data); ok {
+			routes = append(routes, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return NewState(links, routes), nil
+}
+
+func u32(v []byte) uint32 {
+	if len(v) < 4 {
+		return 0
+	}
+	return native.Uint32(v)
+}
+
+func u16(v []byte) uint16 {
+	if len(v) < 2 {
+		return 0
+	}
+	return native.Uint16(v)
+}
+
+func u8(v []byte) uint8 {
+	if len(v) < 1 {
+		return 0
+	}
+	return v[0]
+}
+
+func mac(v []byte) net.HardwareAddr {
+	for _, b := range v {
+		if b != 0 {
+			return net.HardwareAddr(append([]byte(nil), v...))
+		}
+	}
+	return nil
+}
+
+func parseLink(data []byte) *Link {
+	if len(data) < unix.SizeofIfInfomsg {
+		return nil
+	}
+	l := &Link{
+		Index: int(int32(native.Uint32(data[4:8]))),
+		Flags: native.Uint32(data[8:12]),
+	}
+	var info []byte
+	forAttrs(data[unix.SizeofIfInfomsg:], func(t uint16, v []byte) {
+		switch t {
+		case unix.IFLA_IFNAME:
+			l.Name = cString(v)
+		case unix.IFLA_ADDRESS:
+			l.MAC = mac(v)
+		case unix.IFLA_PERM_ADDRESS:
+			l.PermMAC = mac(v)
+		case unix.IFLA_MTU:
+			l.MTU = int(u32(v))
+		case unix.IFLA_MIN_MTU:
+			l.MinMTU = int(u32(v))
+		case unix.IFLA_MAX_MTU:
+			l.MaxMTU = int(u32(v))
+		case unix.IFLA_OPERSTATE:
+			l.OperState = u8(v)
+		case unix.IFLA_MASTER:
+			l.MasterIndex = int(u32(v))
+		case unix.IFLA_LINK:
+			l.ParentIndex = int(u32(v))
+		case unix.IFLA_IFALIAS:
+			l.Alias = cString(v)
+		case unix.IFLA_LINKINFO:
+			info = v
+		}
+	})
+	if info != nil {
+		parseLinkInfo(l, info)
+	}
+	if l.ParentIndex == l.Index {
+		l.ParentIndex = 0
+	}
+	return l
+}
+
+func parseLinkInfo(l *Link, info []byte) {
+	var data, slaveData []byte
+	forAttrs(info, func(t uint16, v []byte) {
+		switch t {
+		case unix.IFLA_INFO_KIND:
+			l.Kind = cString(v)
+		case unix.IFLA_INFO_DATA:
+			data = v
+		case unix.IFLA_INFO_SLAVE_KIND:
+			l.SlaveKind = cString(v)
+		case unix.IFLA_INFO_SLAVE_DATA:
+			slaveData = v
+		}
+	})
+	switch l.Kind {
+	case "vlan":
+		l.VLAN = &VLAN{Protocol: unix.ETH_P_8021Q}
+		forAttrs(data, func(t uint16, v []byte) {
+			switch t {
+			case unix.IFLA_VLAN_ID:
+				l.VLAN.ID = int(u16(v))
+			case unix.IFLA_VLAN_PROTOCOL:
+				if len(v) >= 2 {
+					l.VLAN.Protocol = uint16(v[0])<<8 | uint16(v[1]) // big endian
+				}
+			}
+		})
+	case "bridge":
+		l.Bridge = &Bridge{}
+		forAttrs(data, func(t uint16, v []byte) {
+			switch t {
+			case unix.IFLA_BR_STP_STATE:
+				l.Bridge.STPState = u32(v)
+			case unix.IFLA_BR_FORWARD_DELAY:
+				l.Bridge.ForwardDelay = u32(v)
+			case unix.IFLA_BR_AGEING_TIME:
+				l.Bridge.AgeingTime = u32(v)
+			case unix.IFLA_BR_VLAN_FILTERING:
+				l.Bridge.VLANFiltering = u8(v) != 0
+			case unix.IFLA_BR_MCAST_SNOOPING:
+				l.Bridge.MulticastSnooping = u8(v) != 0
+			}
+		})
+	case "bond":
+		l.Bond = parseBond(data)
+	}
+	if l.SlaveKind == "bond" {
+		s := &BondSlave{}
+		forAttrs(slaveData, func(t uint16, v []byte) {
+			switch t {
+			case unix.IFLA_BOND_SLAVE_STATE:
+				s.State = u8(v)
+			case unix.IFLA_BOND_SLAVE_MII_STATUS:
+				s.MIIStatus = u8(v)
+			case unix.IFLA_BOND_SLAVE_LINK_FAILURE_COUNT:
+				s.LinkFailureCount = u32(v)
+			case unix.IFLA_BOND_SLAVE_PERM_HWADDR:
+				s.PermMAC = mac(v)
+			case unix.IFLA_BOND_SLAVE_QUEUE_ID:
+				s.QueueID = u16(v)
+			case unix.IFLA_BOND_SLAVE_AD_AGGREGATOR_ID:
+				s.AggregatorID = u16(v)
+			case unix.IFLA_BOND_SLAVE_PRIO:
+				s.Prio = int32(u32(v))
+			}
+		})
+		l.BondSlave = s
+	}
+}
+
+// bondAttr maps IFLA_BOND_* to the option table.
+var bondAttr = func() map[uint16]bonding.ID {
+	m := map[uint16]bonding.ID{}
+	for i := range bonding.Table {
+		m[bonding.Table[i].Attr] = bonding.ID(i)
+	}
+	return m
+}()
+
+// DecodeBondOption decodes one IFLA_BOND_* attribute value. KindIface options come back with
+// the slave's ifindex in Num (the caller names it).
+func DecodeBondOption(id bonding.ID, v []byte) bonding.Value {
+	o := &bonding.Table[id]
+	switch o.Kind {
+	case bonding.KindIPv4List, bonding.KindIPv6List:
+		var addrs []netip.Addr
+		forAttrs(v, func(_ uint16, a []byte) {
+			if ip, ok := netip.AddrFromSlice(a); ok {
+				if o.Kind == bonding.KindIPv4List {
+					ip = ip.Unmap()
+				}
+				addrs = append(addrs, ip)
+			}
+		})
+		return bonding.Value{Addrs: addrs}
+	case bonding.KindMAC:
+		return bonding.Value{MAC: mac(v)}
+	}
+	switch o.Size {
+	case 1:
+		return bonding.Value{Num: uint64(u8(v))}
+	case 2:
+		return bonding.Value{Num: uint64(u16(v))}
+	default:
+		return bonding.Value{Num: uint64(u32(v))}
+	}
+}
+
+func parseBond(data []byte) *Bond {
+	b := &Bond{}
+	// Mode first: defaults of the others depend on it.
+	forAttrs(data, func(t uint16, v []byte) {
+		if t == unix.IFLA_BOND_MODE {
+			b.Options.Set(bonding.OptMode, bonding.Value{Num: uint64(u8(v))})
+			b.Reported[bonding.OptMode] = true
+		}
+	})
+	forAttrs(data, func(t uint16, v []byte) {
+		id, ok := bondAttr[t]
+		if !ok || id == bonding.OptMode {
+			return
+		}
+		b.Options.Set(id, DecodeBondOption(id, v))
+		b.Reported[id] = true
+	})
+	return b
+}
+
+func parseAddr(data []byte) (int, Addr, bool) {
+	if len(data) < unix.SizeofIfAddrmsg {
+		return 0, Addr{}, false
+	}
+	family, plen, flags, scope := data[0], int(data[1]), uint32(data[2]), data[3]
+	idx := int(native.Uint32(data[4:8]))
+	var local, address []byte
+	forAttrs(data[unix.SizeofIfAddrmsg:], func(t uint16, v []byte) {
+		switch t {
+		case unix.IFA_LOCAL:
+			local = v
+		case unix.IFA_ADDRESS:
+			address = v
+		case unix.IFA_FLAGS:
+			flags = u32(v)
+		}
+	})
+	raw := address
+	if family == unix.AF_INET && local != nil {
+		raw = local
+	}
+	ip, ok := netip.AddrFromSlice(raw)
+	if !ok {
+		return 0, Addr{}, false
+	}
+	return idx, Addr{Prefix: netip.PrefixFrom(ip, plen), Flags: flags, Scope: scope}, true
+}
+
+func parseRoute(data []byte) (Route, bool) {
+	if len(data) < unix.SizeofRtMsg {
+		return Route{}, false
+	}
+	r := Route{
+		Family:   int(data[0]),
+		Table:    int(data[4]),
+		Protocol: data[5],
+		Scope:    data[6],
+		Type:     data[7],
+	}
+	dstLen := int(data[1])
+	var dst []byte
+	forAttrs(data[unix.SizeofRtMsg:], func(t uint16, v []byte) {
+		switch t {
+		case unix.RTA_DST:
+			dst = v
+		case unix.RTA_GATEWAY:
+			if ip, ok := netip.AddrFromSlice(v); ok {
+				r.Gateway = ip
+			}
+		case unix.RTA_OIF:
+			r.OIF = int(u32(v))
+		case unix.RTA_PRIORITY:
+			r.Priority = int(u32(v))
+		case unix.RTA_TABLE:
+			r.Table = int(u32(v))
+		}
+	})
+	if r.Table == unix.RT_TABLE_LOCAL || (r.Family != unix.AF_INET && r.Family != unix.AF_INET6) {
+		return Route{}, false
+	}
+	var ip netip.Addr
+	if dst != nil {
+		ip, _ = netip.AddrFromSlice(dst)
+	} else if r.Family == unix.AF_INET {
+		ip = netip.IPv4Unspecified()
+	} else {
+		ip = netip.IPv6Unspecified()
+	}
+	r.Dst = netip.PrefixFrom(ip, dstLen)
+	return r, true
+}

@@ -1,0 +1,222 @@
+// Package plan owns the host plan: the HCL language (files, variables, for_each, references
+// between blocks) and the typed model it decodes into. Later stages (validation, live state,
+// diff, apply) read only the model, never HCL.
+package plan
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/hostnet/hostnet/hostnet/bonding"
+)
+
+// Kind is the type of an interface block.
+type Kind string
+
+// Interface kinds, in the order they are created on the host.
+const (
+	KindNIC    Kind = "nic"
+	KindBond   Kind = "bond"
+	KindVLAN   Kind = "vlan"
+	KindBridge Kind = "bridge"
+)
+
+// Plan is a decoded host plan.
+type Plan struct {
+	Host     *Host   // nil when the plan has no host block
+	Switch   Switch  // upstream switch capabilities
+	NICs     []*NIC  // in source order
+	Bonds    []*Bond // in source order
+	VLANs    []*VLAN
+	Bridges  []*Bridge
+	Routes   []*Route
+	Networks []*Network
+
+	// Files holds the parsed sources, for diagnostics that print the source line.
+	Files map[string]*hcl.File
+}
+
+// Host guards a plan to one machine.
+type Host struct {
+	Name  string
+	Range hcl.Range
+}
+
+// Switch declares what the upstream switch ports provide; validation of bonded modes
+// under a bridge depends on it.
+type Switch struct {
+	LACP      bool // an 802.3ad partner answers on the ports
+	StaticLAG bool // the ports form a static LAG (EtherChannel "mode on")
+	Declared  bool // the plan has a switch block
+	Range     hcl.Range
+}
+
+// Source locates an object and its attributes in the plan files.
+type Source struct {
+	Addr   string               // block address: `bond.bond0`, `vlan.tenant["100"]`
+	Block  hcl.Range            // the block header
+	Attrs  map[string]hcl.Range // attribute name -> expression range
+	Blocks map[string]hcl.Range // nested block -> its header range
+}
+
+// Attr returns the range of attribute name, or the block header when it was not written.
+func (s *Source) Attr(name string) hcl.Range {
+	if r, ok := s.Attrs[name]; ok {
+		return r
+	}
+	return s.Block
+}
+
+// Has reports whether attribute name was written in the plan.
+func (s *Source) Has(name string) bool {
+	_, ok := s.Attrs[name]
+	return ok
+}
+
+// Iface is what every interface block has in common.
+type Iface struct {
+	Source
+	Kind      Kind
+	Name      string           // kernel interface name
+	MTU       int              // 0 = leave as the kernel sets it
+	MAC       net.HardwareAddr // nil = kernel's choice (for NICs: the match key)
+	Addresses []netip.Prefix
+	Gateway   netip.Addr // default route via this interface; zero = none
+}
+
+// Interface is implemented by NIC, Bond, VLAN and Bridge.
+type Interface interface {
+	Common() *Iface
+	// Lower lists the interfaces this one is stacked on (slaves, link, ports).
+	Lower() []Interface
+}
+
+// Common returns the shared attributes.
+func (i *Iface) Common() *Iface { return i }
+
+// NIC is a physical interface, found on the host by MAC address.
+type NIC struct {
+	Iface
+	// Rename is true when the plan gives `name`: hostnet then renames the NIC it found by
+	// MAC. Without it the NIC keeps the kernel's name and Name is only the plan's label.
+	Rename bool
+}
+
+// Lower implements Interface.
+func (n *NIC) Lower() []Interface { return nil }
+
+// Slave is a bond member with its per-slave options.
+type Slave struct {
+	NIC     *NIC
+	QueueID *uint16 // nil = kernel default (0)
+	Prio    *int32  // nil = kernel default (0)
+}
+
+// Bond is a bonding master.
+type Bond struct {
+	Iface
+	Slaves  []Slave
+	Options bonding.Options
+	// Primary and ActiveSlave are the slaves named by the primary and active_slave
+	// options. Their Options values carry the NIC's plan name; the engine maps the NIC
+	// to its kernel name, which for a NIC found by MAC is only known on the host.
+	Primary, ActiveSlave *NIC
+}
+
+// Lower implements Interface.
+func (b *Bond) Lower() []Interface {
+	l := make([]Interface, len(b.Slaves))
+	for i, s := range b.Slaves {
+		l[i] = s.NIC
+	}
+	return l
+}
+
+// VLAN is an 802.1Q interface on a lower link.
+type VLAN struct {
+	Iface
+	Link     Interface
+	ID       int
+	Protocol string // "802.1Q" (default) or "802.1ad"
+}
+
+// Lower implements Interface.
+func (v *VLAN) Lower() []Interface { return []Interface{v.Link} }
+
+// Bridge is a Linux bridge. Pointer fields are nil when the plan leaves them to the kernel.
+type Bridge struct {
+	Iface
+	Ports             []Interface
+	STP               bool
+	ForwardDelay      *int // seconds (kernel default 15)
+	AgeingTime        *int // seconds (kernel default 300; 0 = no learning)
+	VLANFiltering     *bool
+	MulticastSnooping *bool
+}
+
+// Lower implements Interface.
+func (b *Bridge) Lower() []Interface { return b.Ports }
+
+// Route is a static route.
+type Route struct {
+	Source
+	Name   string
+	To     netip.Prefix
+	Via    netip.Addr // zero = on-link
+	Dev    Interface  // nil = resolved by the kernel from Via
+	Metric int
+	Table  int // 0 = main
+}
+
+// Network is a libvirt network of <forward mode='bridge'/> on a planned bridge.
+type Network struct {
+	Source
+	Name      string
+	Bridge    *Bridge
+	Autostart bool
+	MTU       int
+}
+
+// Interfaces lists every interface in creation order: NICs, bonds, VLANs, bridges. VLANs
+// on bridges come after their bridge, which the dependency sort in Ordered handles.
+func (p *Plan) Interfaces() []Interface {
+	var out []Interface
+	for _, n := range p.NICs {
+		out = append(out, n)
+	}
+	for _, b := range p.Bonds {
+		out = append(out, b)
+	}
+	for _, v := range p.VLANs {
+		out = append(out, v)
+	}
+	for _, b := range p.Bridges {
+		out = append(out, b)
+	}
+	return out
+}
+
+// Ordered lists the interfaces so that every interface comes after those it is stacked on.
+// The decoder has refused cycles, so this always terminates.
+func (p *Plan) Ordered() []Interface {
+	all := p.Interfaces()
+	done := make(map[Interface]bool, len(all))
+	out := make([]Interface, 0, len(all))
+	var visit func(i Interface)
+	visit = func(i Interface) {
+		if done[i] {
+			return
+		}
+		done[i] = true
+		for _, l := range i.Lower() {
+			visit(l)
+		}
+		out = append(out, i)
+	}
+	for _, i := range all {
+		visit(i)
+	}
+	return out
+}

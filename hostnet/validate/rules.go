@@ -1,0 +1,143 @@
+package validate
+
+import "github.com/hashicorp/hcl/v2"
+
+// Rule describes one static check. Every diagnostic Plan returns comes from a rule and
+// carries its ID in Diagnostic.Extra (see RuleOf). Each rule has a plan that triggers it
+// under testdata/invalid/<ID>.hcl and a near miss that does not under testdata/valid/<ID>.hcl.
+type Rule struct {
+	ID       string
+	Severity hcl.DiagnosticSeverity
+	Summary  string
+}
+
+const (
+	errS  = hcl.DiagError
+	warnS = hcl.DiagWarning
+)
+
+// Rules lists every rule, grouped as the checks run.
+var Rules = []Rule{
+	// Bond options (bonding.Table knows the modes of each option).
+	{"option-mode", errS, "Option not valid for mode"},
+	{"miimon-with-arp", errS, "MII and ARP monitoring together"},
+	{"no-link-monitoring", errS, "Bond has no link monitoring"},
+	{"delay-without-miimon", errS, "Delay needs miimon"},
+	{"delay-not-multiple", errS, "Delay is not a multiple of miimon"},
+	{"arp-interval-without-target", errS, "ARP monitoring without targets"},
+	{"arp-targets-too-many", errS, "Too many ARP/NS targets"},
+	{"arp-target-duplicate", errS, "Duplicate ARP/NS target"},
+	{"arp-target-unusable", errS, "Unusable ARP/NS target"},
+	{"arp-target-ipv6", errS, "IPv6 address in arp_ip_target"},
+	{"ns-target-ipv4", errS, "IPv4 address in ns_ip6_target"},
+	{"arp-option-without-interval", warnS, "ARP option without arp_interval"},
+	{"slave-not-in-bond", errS, "Not a slave of this bond"},
+	{"ad-actor-system", errS, "Invalid ad_actor_system"},
+	{"min-links-above-slaves", errS, "min_links above the number of slaves"},
+
+	// A bond under a bridge, directly or through a VLAN (see Evidence).
+	{"bridged-balance-rr", errS, "balance-rr under a bridge needs a static LAG"},
+	{"bridged-balance-xor", errS, "balance-xor under a bridge needs a static LAG"},
+	{"bridged-broadcast", errS, "broadcast mode under a bridge"},
+	{"bridged-broadcast-lag", warnS, "broadcast mode under a bridge duplicates every frame"},
+	{"bridged-lacp-without-partner", errS, "802.3ad under a bridge needs an LACP partner"},
+	{"bridged-tlb-alb", warnS, "balance-tlb/alb under a bridge"},
+	{"bridged-all-slaves-active", errS, "all_slaves_active under a bridge"},
+	{"bridged-fail-over-mac-active", errS, "fail_over_mac = active under a bridge"},
+	{"bridged-stp-updelay", warnS, "updelay shorter than the STP forward delay"},
+	{"bridge-stp-forward-delay", errS, "forward_delay out of range with STP"},
+	{"switch-lacp-and-static-lag", errS, "Switch ports cannot be LACP and static LAG"},
+
+	// Structure.
+	{"nic-in-two-bonds", errS, "NIC enslaved more than once"},
+	{"slave-is-bridge-port", errS, "Bond slave is also a bridge port"},
+	{"port-of-two-bridges", errS, "Interface is a port of two bridges"},
+	{"bond-without-slaves", errS, "Bond without slaves"},
+	{"duplicate-mac", errS, "Duplicate NIC MAC address"},
+	{"mac-not-unicast", errS, "MAC address is not unicast"},
+	{"duplicate-name", errS, "Duplicate interface name"},
+	{"invalid-name", errS, "Invalid interface name"},
+	{"vlan-id-range", errS, "VLAN id out of range"},
+	{"vlan-duplicate-id", errS, "Duplicate VLAN id on one link"},
+	{"mtu-above-lower", errS, "MTU above the lower device's MTU"},
+	{"slave-mtu", warnS, "Slave MTU differs from the bond's"},
+	{"duplicate-libvirt-network", errS, "Duplicate libvirt network name"},
+
+	// Addresses and routes.
+	{"duplicate-address", errS, "Address used twice"},
+	{"address-on-port", errS, "Address on a bridge port or bond slave"},
+	{"gateway-outside-prefix", warnS, "Gateway outside the interface's prefixes"},
+	{"multiple-default-gateways", errS, "More than one IPv4 default route"},
+	{"route-via-unreachable", warnS, "Route gateway not reachable"},
+}
+
+var ruleByID = func() map[string]*Rule {
+	m := make(map[string]*Rule, len(Rules))
+	for i := range Rules {
+		m[Rules[i].ID] = &Rules[i]
+	}
+	return m
+}()
+
+// RuleID is the Diagnostic.Extra of every diagnostic Plan returns.
+type RuleID string
+
+// RuleOf returns the ID of the rule that produced d, or "" (e.g. a decoder diagnostic).
+func RuleOf(d *hcl.Diagnostic) string {
+	if id, ok := d.Extra.(RuleID); ok {
+		return string(id)
+	}
+	return ""
+}
+
+// EvidenceItem backs a bridge-over-bond rule: the kernel mechanism and how we know it.
+type EvidenceItem struct {
+	Kernel string // what the kernel (and the switch) do, with the source
+	Proof  string // what was measured in the lab, or where it is documented
+	// Measured is true when Proof is a measurement in hostnet's lab kernel. Lab tests that
+	// re-prove a rule should update Proof and set Measured.
+	Measured bool
+}
+
+// Evidence holds the explanations of the bridge-over-bond rules, by rule ID, in one place
+// so that lab results can update them. The diagnostics quote Kernel and Proof.
+var Evidence = map[string]EvidenceItem{
+	"bridged-balance-rr": {
+		Kernel:   "balance-rr sends consecutive frames of every guest MAC on every slave: a switch whose ports are not grouped sees each guest MAC flap between ports, and the broadcasts it floods back into the other slaves reach the bridge, which moves guest MACs onto the bond port (net/bridge/br_fdb.c br_fdb_update).",
+		Proof:    "Measured in the lab on Linux 6.1 with a plain bridge as the switch (no LAG): guests behind the bridge got 0/20 pings both ways; the kernel logs 'br0: received packet on bond0 with own address as source address'. With a static LAG on the switch side balance-rr passed and a cut lost nothing.",
+		Measured: true,
+	},
+	"bridged-balance-xor": {
+		Kernel: "balance-xor spreads flows over every slave by hash and receives on every slave: without grouped switch ports the switch floods broadcasts back into the other slaves and the bridge moves guest MACs onto the bond port, as with balance-rr (Documentation/networking/bonding.rst §5, §12.1.1).",
+		Proof:  "With a static LAG on the switch side balance-xor passed in the lab on Linux 6.1 and a cut lost nothing; the failure without a LAG is documented (bonding.rst), not yet measured in the lab.",
+	},
+	"bridged-broadcast": {
+		Kernel: "broadcast mode transmits every frame on every slave: each guest frame reaches the switch once per slave, so ungrouped switch ports see the guest MAC on several ports (MAC flapping), the copies flooded back reach the bridge, which moves guest MACs onto the bond port, and receivers get duplicates.",
+		Proof:  "Documented (bonding-rules §B; Red Hat and oVirt refuse it for bridged guests); not yet measured in the lab.",
+	},
+	"bridged-broadcast-lag": {
+		Kernel: "broadcast mode transmits every frame on every slave; a static LAG keeps the switch from flapping, but the switch forwards every copy, so each receiver gets every guest frame once per slave.",
+		Proof:  "Documented (bonding-rules §B); not yet measured in the lab.",
+	},
+	"bridged-lacp-without-partner": {
+		Kernel: "an 802.3ad bond transmits and receives only on the slaves of the aggregator it agreed with an LACP partner (drivers/net/bonding/bond_3ad.c); without LACP on the switch every slave forms its own aggregator and only one carries traffic, and a switch port group that expects LACP keeps the ports out of the group.",
+		Proof:  "Measured in the lab on Linux 6.1: with an LACP partner (an 802.3ad bond in the switch namespace) guests behind the bridge passed and a cut lost nothing; the case without a partner is not yet measured.",
+	},
+	"bridged-tlb-alb": {
+		Kernel:   "balance-tlb sends frames on non-active slaves with the source MAC rewritten to that slave's MAC, guest frames included (drivers/net/bonding/bond_alb.c bond_do_alb_xmit), and its learning packets cover only the bond MAC and VLANs directly above it; balance-alb adds ARP rewriting for receive balancing, which kernel fixes 567b871e (≈3.8), d5410ac7 (≈5.15) and b251610c (≈6.6) limit to the bond and its direct VLANs, so guests behind a bridge get no receive balancing at best. The behaviour depends on the kernel version; Red Hat supports modes 0, 5 and 6 only for non-bridged networks and oVirt refuses them for VM networks.",
+		Proof:    "Measured in the lab on Linux 6.1 with a plain bridge as the switch: balance-tlb and balance-alb passed 20/20 pings, so on that kernel guests keep connectivity but get no receive balancing.",
+		Measured: true,
+	},
+	"bridged-all-slaves-active": {
+		Kernel: "all_slaves_active = 1 makes the bond deliver frames received on inactive slaves (drivers/net/bonding/bond_main.c); the switch floods broadcasts and unknown unicast into every slave, so the bridge gets each flooded frame once per slave: guests see duplicates, and a guest's own broadcast coming back on a backup slave makes the bridge move the guest MAC onto the bond port.",
+		Proof:  "Documented (bonding-rules §C); not yet measured in the lab.",
+	},
+	"bridged-fail-over-mac-active": {
+		Kernel: "fail_over_mac = active gives the bond the MAC of the new active slave at every failover; the bridge's own MAC follows its ports unless set explicitly (net/bridge br_stp_recalculate_bridge_id), and the bridge does not pass the bond's peer notification up, so neighbours keep the old MAC for the host's addresses on the bridge until their caches expire.",
+		Proof:  "Documented (bonding-rules §B, §C); not yet measured in the lab.",
+	},
+	"bridged-stp-updelay": {
+		Kernel: "with STP on, this bridge joins the switch's spanning tree, so the switch ports run STP too (not as edge ports): a switch port whose link comes up listens and learns for forward_delay each before it forwards. The bond uses a recovered slave after updelay; if that is shorter, frames sent on it are dropped by the switch until its port forwards (bonding.rst: updelay at least the switch's forwarding delay).",
+		Proof:  "Documented (bonding-rules §C, delays); not yet measured in the lab.",
+	},
+}

@@ -1,0 +1,209 @@
+package validate
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hostnet/hostnet/hostnet/plan"
+)
+
+// checkStructure: who is enslaved where, and NIC MAC addresses.
+func checkStructure(c *checker) {
+	for _, n := range c.p.NICs {
+		bonds := c.slaveOf[n]
+		for k := 1; k < len(bonds); k++ {
+			b := bonds[k]
+			if b == bonds[0] || containsBond(bonds[:k], b) {
+				c.report("nic-in-two-bonds", b.Attr("slaves"),
+					"%s is listed more than once in the slaves of %s; the kernel refuses to enslave a device that already is a slave (EBUSY). List it once.",
+					n.Addr, name(b))
+				continue
+			}
+			c.report("nic-in-two-bonds", b.Attr("slaves"),
+				"%s is a slave of %s and of %s; a device has one master, so the kernel refuses the second enslavement with EBUSY. Give each bond its own NICs.",
+				n.Addr, name(bonds[0]), name(b))
+		}
+		if len(bonds) > 0 {
+			for _, br := range c.portOf[n] {
+				c.report("slave-is-bridge-port", br.Attr("ports"),
+					"%s is a slave of %s and a port of %s. A device has one master (one rx_handler): the kernel refuses to add a bond slave to a bridge, and to enslave a bridge port, with EBUSY. Make %s the bridge port instead.",
+					n.Addr, name(bonds[0]), name(br), bonds[0].Addr)
+			}
+		}
+	}
+	for _, i := range c.p.Interfaces() {
+		brs := c.portOf[i]
+		for k := 1; k < len(brs); k++ {
+			what := fmt.Sprintf("is a port of %s and of %s; a device has one master, so the kernel refuses the second with EBUSY. To reach several bridges, give each its own VLAN on it.", name(brs[0]), name(brs[k]))
+			if brs[k] == brs[0] || containsBridge(brs[:k], brs[k]) {
+				what = fmt.Sprintf("is listed more than once in the ports of %s. List it once.", name(brs[k]))
+			}
+			c.report("port-of-two-bridges", brs[k].Attr("ports"), "%s %s", name(i), what)
+		}
+	}
+	for _, b := range c.p.Bonds {
+		if len(b.Slaves) == 0 {
+			c.report("bond-without-slaves", b.Attr("slaves"),
+				"%s has no slaves: the kernel creates it, but it never has carrier, so everything stacked on it (VLANs, bridges, guests) stays down, and VLANs created on a bond before its first slave keep the MAC 00:00:00:00:00:00. List its NICs in slaves.",
+				name(b))
+		}
+	}
+	macs := map[string]*plan.NIC{}
+	for _, n := range c.p.NICs {
+		if n.MAC == nil {
+			continue
+		}
+		k := n.MAC.String()
+		if first, dup := macs[k]; dup {
+			c.report("duplicate-mac", n.Attr("mac"),
+				"%s and %s both have mac = %s. hostnet finds NICs by MAC address, so the two blocks would match the same device. Give each NIC its own MAC.",
+				first.Addr, n.Addr, k)
+			continue
+		}
+		macs[k] = n
+	}
+	for _, i := range c.p.Interfaces() {
+		ic := i.Common()
+		if ic.MAC == nil || unicast(ic.MAC) {
+			continue
+		}
+		what := "The kernel refuses such an address for a device with EADDRNOTAVAIL (is_valid_ether_addr)."
+		if ic.Kind == plan.KindNIC {
+			what = "No network card has such an address, so no NIC would match."
+		}
+		c.report("mac-not-unicast", ic.Attr("mac"),
+			"%s has mac = %s, which is %s. %s Use a unicast MAC (first byte even, e.g. 52:54:00:12:34:56).",
+			name(i), ic.MAC, macProblem(ic.MAC), what)
+	}
+}
+
+func containsBond(bs []*plan.Bond, b *plan.Bond) bool {
+	for _, x := range bs {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+func containsBridge(bs []*plan.Bridge, b *plan.Bridge) bool {
+	for _, x := range bs {
+		if x == b {
+			return true
+		}
+	}
+	return false
+}
+
+// kernelNamed lists the interfaces whose Name is a kernel name: all but NICs that the plan
+// does not rename (their Name is only a label; the kernel names them).
+func (c *checker) kernelNamed() []plan.Interface {
+	var out []plan.Interface
+	for _, i := range c.p.Interfaces() {
+		if n, ok := i.(*plan.NIC); ok && !n.Rename {
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+const ifNameSize = 16 // IFNAMSIZ, with the terminating NUL
+
+func checkNames(c *checker) {
+	byName := map[string]plan.Interface{}
+	for _, i := range c.kernelNamed() {
+		ic := i.Common()
+		origin := ""
+		if !ic.Has("name") {
+			origin = " (the default name: this block has no name)"
+		}
+		if why := badName(ic.Name); why != "" {
+			c.report("invalid-name", ic.Attr("name"),
+				"%s would be named %q%s, which the kernel refuses (net/core/dev.c dev_valid_name): %s. Names are at most 15 bytes, not \".\" or \"..\", without '/', ':', whitespace or '%%'. Set a valid name.",
+				ic.Addr, ic.Name, origin, why)
+			continue
+		}
+		first, dup := byName[ic.Name]
+		if !dup {
+			byName[ic.Name] = i
+			continue
+		}
+		if sameVLAN(first, i) {
+			continue // reported as vlan-duplicate-id
+		}
+		c.report("duplicate-name", ic.Attr("name"),
+			"%s and %s would both be the kernel interface %q%s; interface names are unique on a host, so the kernel refuses the second with EEXIST. Set a distinct name.",
+			first.Common().Addr, ic.Addr, ic.Name, origin)
+	}
+}
+
+// badName says why the kernel refuses an interface name, or "".
+func badName(s string) string {
+	switch {
+	case s == "":
+		return "it is empty"
+	case len(s) >= ifNameSize:
+		return fmt.Sprintf("it is %d bytes long", len(s))
+	case s == "." || s == "..":
+		return "it is a directory name"
+	case strings.ContainsAny(s, "/:"):
+		return "it contains '/' or ':'"
+	case strings.ContainsAny(s, " \t\n\v\f\r"):
+		return "it contains whitespace"
+	case strings.ContainsRune(s, '%'):
+		return "it contains '%', which makes it a template (eth%d) the kernel fills in with a number of its choice"
+	case strings.ContainsRune(s, 0):
+		return "it contains a NUL byte"
+	}
+	return ""
+}
+
+// sameVLAN reports two VLANs without explicit names on the same link with the same id and
+// protocol: their default names collide because they are the same VLAN.
+func sameVLAN(a, b plan.Interface) bool {
+	va, ok1 := a.(*plan.VLAN)
+	vb, ok2 := b.(*plan.VLAN)
+	return ok1 && ok2 && va.Link == vb.Link && va.ID == vb.ID && va.Protocol == vb.Protocol
+}
+
+func checkVLANs(c *checker) {
+	type key struct {
+		link  plan.Interface
+		id    int
+		proto string
+	}
+	seen := map[key]*plan.VLAN{}
+	for _, v := range c.p.VLANs {
+		if v.ID < 1 || v.ID > 4094 {
+			c.report("vlan-id-range", v.Attr("id"),
+				"%s has id = %d. VLAN ids are 1 to 4094: 0 marks priority-tagged frames (802.1p) and is not a VLAN, 4095 is reserved, and the kernel refuses ids from 4095 up with ERANGE. Use an id from 1 to 4094.",
+				v.Addr, v.ID)
+			continue
+		}
+		if v.Link == nil {
+			continue
+		}
+		k := key{v.Link, v.ID, v.Protocol}
+		if first, dup := seen[k]; dup {
+			c.report("vlan-duplicate-id", v.Attr("id"),
+				"%s and %s are both %s VLAN %d on %s; the kernel refuses a second VLAN device with the same id and protocol on one link (EEXIST). Remove one, or use another id.",
+				first.Addr, v.Addr, v.Protocol, v.ID, name(v.Link))
+			continue
+		}
+		seen[k] = v
+	}
+}
+
+func checkNetworks(c *checker) {
+	seen := map[string]*plan.Network{}
+	for _, n := range c.p.Networks {
+		if first, dup := seen[n.Name]; dup {
+			c.report("duplicate-libvirt-network", n.Attr("name"),
+				"%s and %s are both named %q; libvirt network names are unique on a host, so the second would redefine the first. Give each its own name.",
+				first.Addr, n.Addr, n.Name)
+			continue
+		}
+		seen[n.Name] = n
+	}
+}

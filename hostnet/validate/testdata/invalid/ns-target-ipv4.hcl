@@ -1,0 +1,10 @@
+# expect: error 9 "IPv4 address in ns_ip6_target"
+# IPv4 belongs in arp_ip_target.
+nic "uplink0" { mac = "52:54:00:00:00:01" }
+nic "uplink1" { mac = "52:54:00:00:00:02" }
+bond "bond0" {
+  slaves        = [nic.uplink0, nic.uplink1]
+  mode          = "active-backup"
+  arp_interval  = 500
+  ns_ip6_target = ["2001:db8::1", "203.0.113.1"]
+}
