@@ -50,7 +50,7 @@ Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newValidateCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newLabCmd(), newVersionCmd())
 	return root
 }
 

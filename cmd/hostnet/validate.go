@@ -29,7 +29,12 @@ func (f *planFlags) options() plan.LoadOptions {
 // loadAndValidate decodes and statically checks one plan. The plan is nil when the
 // diagnostics have errors.
 func loadAndValidate(path string, opts plan.LoadOptions) (*plan.Plan, map[string]*hcl.File, hcl.Diagnostics) {
-	p, files, diags := plan.LoadWithFiles(path, opts)
+	return validated(plan.LoadWithFiles(path, opts))
+}
+
+// validated runs validation on a decoded (possibly partial) plan and returns the plan only
+// when neither found an error.
+func validated(p *plan.Plan, files map[string]*hcl.File, diags hcl.Diagnostics) (*plan.Plan, map[string]*hcl.File, hcl.Diagnostics) {
 	if p != nil {
 		diags = append(diags, validate.Plan(p)...)
 	}

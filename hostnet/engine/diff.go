@@ -481,8 +481,8 @@ func (d *differ) planBond(b *plan.Bond) {
 		if (id == bonding.OptActiveSlave || o.Kind == bonding.KindMAC) && !want.IsSet(id) {
 			continue // a momentary choice, or a default that cannot be sent back
 		}
-		if o.Refused && !o.Modes.Has(mode) {
-			continue // the kernel refuses it in the planned mode
+		if o.Refused && !o.Modes.Has(mode) && !want.IsSet(id) {
+			continue // the kernel refuses it in the planned mode (when the plan sets it, the kernel says so)
 		}
 		if !want.IsSet(id) && !l.Bond.Reported[id] {
 			continue // the kernel does not know it and the plan does not ask
@@ -500,7 +500,7 @@ func (d *differ) planBond(b *plan.Bond) {
 // bondData is IFLA_INFO_DATA for the given options, in the table's (the kernel's) order.
 // updelay/downdelay/peer_notif_delay are stored by the kernel in miimon ticks: they are
 // resent with a miimon change, and never sent when miimon ends up 0 (EPERM).
-func bondData(ids []bonding.ID, want *bonding.Options, reported *[bonding.NumOptions]bool) []attr {
+func bondData(ids []bonding.ID, want *bonding.Options, reported *[bonding.NumOptions]bool, create bool) []attr {
 	set := map[bonding.ID]bool{}
 	for _, id := range ids {
 		if id != bonding.OptActiveSlave {
@@ -512,9 +512,9 @@ func bondData(ids []bonding.ID, want *bonding.Options, reported *[bonding.NumOpt
 		for _, id := range delays {
 			delete(set, id)
 		}
-	} else if set[bonding.OptMiimon] {
+	} else if set[bonding.OptMiimon] && !create {
 		for _, id := range delays {
-			if want.IsSet(id) || reported == nil || reported[id] {
+			if want.IsSet(id) || reported[id] {
 				set[id] = true
 			}
 		}
@@ -582,7 +582,7 @@ func (d *differ) bond(b *plan.Bond) {
 			d.step(PhaseBonds, obj, "release "+s.Name+" from "+b.Name, op{kind: opLinkSet, link: s.Name, master: ptr("")})
 		}
 		d.step(PhaseBonds, obj, "set "+optList(bd.opts, want), op{kind: opLinkSet, link: b.Name, linkKind: "bond",
-			data: bondData(bd.opts, want, &l.Bond.Reported)})
+			data: bondData(bd.opts, want, &l.Bond.Reported, false)})
 		for _, s := range b.Slaves {
 			d.enslave(b, s, nil, &ch)
 		}
@@ -596,7 +596,7 @@ func (d *differ) bond(b *plan.Bond) {
 		d.finish(ch)
 		return
 	}
-	if data := bondData(bd.opts, want, &l.Bond.Reported); len(data) > 0 {
+	if data := bondData(bd.opts, want, &l.Bond.Reported, false); len(data) > 0 {
 		d.step(PhaseBonds, obj, "set "+optList(bd.opts, want)+" (in place)",
 			op{kind: opLinkSet, link: b.Name, linkKind: "bond", data: data})
 	}
@@ -639,7 +639,6 @@ func sameSet(a, b []string) bool {
 }
 
 func (d *differ) createBond(b *plan.Bond, ch *Change) {
-	obj := Addr(b)
 	var ids []bonding.ID
 	for _, id := range b.Options.SetIDs() {
 		if id == bonding.OptActiveSlave {
@@ -657,7 +656,7 @@ func (d *differ) createBond(b *plan.Bond, ch *Change) {
 	}
 	ch.Attrs = append(ch.Attrs, AttrChange{Name: "slaves", New: "[" + strings.Join(slaves, ", ") + "]"})
 	d.createLink(b, PhaseBonds, op{kind: opLinkCreate, link: b.Name, linkKind: "bond", up: ptr(true), mtu: b.MTU,
-		mac: b.MAC, data: bondData(ids, &b.Options, nil)}, "create bond "+b.Name+" "+optList(ids, &b.Options))
+		mac: b.MAC, data: bondData(ids, &b.Options, nil, true)}, "create bond "+b.Name+" "+optList(ids, &b.Options))
 	for _, s := range b.Slaves {
 		d.enslave(b, s, nil, ch)
 	}

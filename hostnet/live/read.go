@@ -140,6 +140,7 @@ func parseLink(data []byte) *Link {
 		Flags: native.Uint32(data[8:12]),
 	}
 	var info []byte
+	otherNS := false
 	forAttrs(data[unix.SizeofIfInfomsg:], func(t uint16, v []byte) {
 		switch t {
 		case unix.IFLA_IFNAME:
@@ -164,8 +165,13 @@ func parseLink(data []byte) *Link {
 			l.Alias = cString(v)
 		case unix.IFLA_LINKINFO:
 			info = v
+		case unix.IFLA_LINK_NETNSID:
+			otherNS = true
 		}
 	})
+	if otherNS {
+		l.ParentIndex = 0 // IFLA_LINK names a device of another namespace (a veth's peer)
+	}
 	if info != nil {
 		parseLinkInfo(l, info)
 	}

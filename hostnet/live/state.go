@@ -41,7 +41,7 @@ type Link struct {
 	Flags       uint32 // IFF_* (ifi_flags)
 	OperState   uint8  // IF_OPER_*
 	MasterIndex int    // IFLA_MASTER, 0 = none
-	ParentIndex int    // IFLA_LINK (a VLAN's real device), 0 = none
+	ParentIndex int    // IFLA_LINK (a VLAN's real device) in this namespace, 0 = none
 	Alias       string // IFLA_IFALIAS
 
 	VLAN      *VLAN
@@ -171,7 +171,7 @@ func NewState(links []*Link, routes []Route) *State {
 		if l.MasterIndex != 0 {
 			s.lowers[l.MasterIndex] = append(s.lowers[l.MasterIndex], l)
 		}
-		if l.ParentIndex != 0 && l.ParentIndex != l.Index {
+		if l.ParentIndex != 0 && l.ParentIndex != l.Index && l.ParentIndex != l.MasterIndex {
 			s.lowers[l.ParentIndex] = append(s.lowers[l.ParentIndex], l)
 		}
 	}

@@ -19,13 +19,14 @@ func checkAddresses(c *checker) {
 				if first == i {
 					where = "twice on this interface"
 				}
-				c.report("duplicate-address", ic.Attr("addresses"),
+				c.report("duplicate-address", attrOf(&ic.Source, "addresses"),
 					"%s is planned %s. The same address on two interfaces answers ARP from both and breaks routing (and the kernel refuses it twice on one interface with EEXIST). Keep it on one interface.",
 					a, where)
 				continue
 			}
 			owner[a] = i
 		}
+		port := false
 		if len(ic.Addresses) > 0 || ic.Gateway.IsValid() {
 			var master string
 			if n, ok := i.(*plan.NIC); ok && len(c.slaveOf[n]) > 0 {
@@ -40,17 +41,18 @@ func checkAddresses(c *checker) {
 				}
 			}
 			if master != "" {
+				port = true
 				attr := "addresses"
 				if len(ic.Addresses) == 0 {
 					attr = "gateway"
 				}
-				c.report("address-on-port", ic.Attr(attr),
+				c.report("address-on-port", attrOf(&ic.Source, attr),
 					"%s is %s. The kernel hands every frame arriving on it to its master before IP sees it, so addresses and routes on it are never reached. Move addresses and gateway to the master.",
 					name(i), master)
 			}
 		}
-		if gw := ic.Gateway; gw.IsValid() && !onLink(gw, ic.Addresses) {
-			c.report("gateway-outside-prefix", ic.Attr("gateway"),
+		if gw := ic.Gateway; gw.IsValid() && !port && !onLink(gw, ic.Addresses) {
+			c.report("gateway-outside-prefix", attrOf(&ic.Source, "gateway"),
 				"gateway %s is in none of the prefixes of %s (%s). The kernel refuses a route via a gateway it cannot reach on a connected prefix (\"Nexthop has invalid gateway\") unless the address comes from elsewhere (DHCP) or the route is onlink. Check the gateway or add the matching address.",
 				gw, name(i), prefixList(ic.Addresses))
 		}
@@ -72,7 +74,7 @@ func checkAddresses(c *checker) {
 			continue
 		}
 		add(key{mainTable, 0}, "gateway of "+ic.Addr, func(first string) {
-			c.report("multiple-default-gateways", ic.Attr("gateway"),
+			c.report("multiple-default-gateways", attrOf(&ic.Source, "gateway"),
 				"%s has gateway = %s, and the %s already makes an IPv4 default route in the main table with metric 0. The kernel keeps one such route and refuses a second with EEXIST, so one host has one default gateway: keep one, or write the other as a route \"default\" with another metric (a backup route).",
 				ic.Addr, ic.Gateway, first)
 		})
@@ -86,7 +88,7 @@ func checkAddresses(c *checker) {
 			t = mainTable
 		}
 		add(key{t, r.Metric}, "route "+r.Addr, func(first string) {
-			c.report("multiple-default-gateways", r.Attr("to"),
+			c.report("multiple-default-gateways", attrOf(&r.Source, "to"),
 				"%s is an IPv4 default route in table %d with metric %d, and %s already is one. The kernel refuses a second with EEXIST. Keep one, or give the backup route another metric.",
 				r.Addr, t, r.Metric, first)
 		})
@@ -137,7 +139,7 @@ func checkRoutes(c *checker) {
 		if onLink(r.Via, prefixes) {
 			continue
 		}
-		c.report("route-via-unreachable", r.Attr("via"),
+		c.report("route-via-unreachable", attrOf(&r.Source, "via"),
 			"%s goes via %s, which is in none of the prefixes of %s (%s). The kernel refuses a route whose gateway is not on a connected prefix (\"Nexthop has invalid gateway\"), unless an address outside the plan (e.g. DHCP) covers it. Check via, or add an address whose prefix contains %s.",
 			r.Addr, r.Via, where, prefixList(prefixes), r.Via)
 	}

@@ -42,9 +42,12 @@ func (c *checker) optionModes(b *plan.Bond) {
 		bad[o.Name] = true
 		what := "The kernel accepts it in this mode but ignores it, so the plan would not do what it says."
 		if o.Refused {
-			what = "The kernel rejects it with EACCES in this mode, even when the value is 0 (bond_opt_check_deps)."
+			what = "The kernel rejects it with EACCES in this mode (bond_opt_check_deps)."
+			if o.Kind == bonding.KindUint || o.Kind == bonding.KindBool {
+				what = "The kernel rejects it with EACCES in this mode, even when the value is 0 (bond_opt_check_deps)."
+			}
 		}
-		c.report("option-mode", b.Attr(o.Name),
+		c.report("option-mode", attrOf(&b.Source, o.Name),
 			"%s applies only in %s; %s uses %s. %s Remove %s, or choose one of those modes.",
 			o.Name, modeList(o.Modes), name(b), modeText(b), what, o.Name)
 	}
@@ -55,9 +58,9 @@ func (c *checker) optionModes(b *plan.Bond) {
 			if s.Prio == nil {
 				continue
 			}
-			subj := b.Block
+			subj := loc{b.Addr, b.Block}
 			if r, ok := b.Blocks["slave"]; ok {
-				subj = r
+				subj.rng = r
 			}
 			c.report("option-mode", subj,
 				"The slave option prio (of %s) applies only in %s; %s uses %s. The kernel rejects it with EACCES in this mode. Remove prio, or choose one of those modes.",
@@ -98,12 +101,12 @@ func (c *checker) monitoring(b *plan.Bond) {
 	// miimon with ARP monitoring: bond_changelink refuses both in one message.
 	if o.IsSet(bonding.OptMiimon) && miimon > 0 {
 		if c.applies(b, bonding.OptArpInterval) && arp > 0 {
-			c.report("miimon-with-arp", b.Attr("arp_interval"),
+			c.report("miimon-with-arp", attrOf(&b.Source, "arp_interval"),
 				"%s sets miimon = %d and arp_interval = %d. The kernel refuses both in one netlink message with EINVAL (\"ARP monitoring cannot be used with MII monitoring\"); set through sysfs the last one wins and turns the other off. Keep one: miimon (link state) or arp_interval with arp_ip_target (reachability of an address).",
 				name(b), miimon, arp)
 		}
 		if c.applies(b, bonding.OptArpValidate) && o.Num(bonding.OptArpValidate) != 0 {
-			c.report("miimon-with-arp", b.Attr("arp_validate"),
+			c.report("miimon-with-arp", attrOf(&b.Source, "arp_validate"),
 				"%s sets miimon = %d and arp_validate = %s. The kernel refuses ARP validation with MII monitoring in one netlink message with EINVAL (\"ARP validating cannot be used with MII monitoring\"). Remove arp_validate, or monitor with arp_interval instead of miimon.",
 				name(b), miimon, o.Get(bonding.OptArpValidate).Format(bonding.OptArpValidate))
 		}
@@ -123,7 +126,7 @@ func (c *checker) monitoring(b *plan.Bond) {
 		default:
 			why = fmt.Sprintf("in %s the kernel's miimon default is 0 and arp_interval is not set.", mode)
 		}
-		c.report("no-link-monitoring", b.Attr("miimon"),
+		c.report("no-link-monitoring", attrOf(&b.Source, "miimon"),
 			"%s would never notice a failed link: %s The kernel accepts such a bond (it only logs a warning), but it keeps sending on a dead slave, so the bond gives no failover. Set miimon = 100 (the kernel documentation's starting point), or arp_interval with arp_ip_target where the mode allows it.",
 			name(b), why)
 	}
@@ -136,14 +139,14 @@ func (c *checker) monitoring(b *plan.Bond) {
 		opt := bonding.Table[id].Name
 		v := o.Num(id)
 		if miimon == 0 {
-			c.report("delay-without-miimon", b.Attr(opt),
+			c.report("delay-without-miimon", attrOf(&b.Source, opt),
 				"%s is counted in MII monitor ticks, but %s has miimon = 0: the kernel refuses to set it with EPERM (\"MII monitoring is disabled\"), even to 0. Set miimon (e.g. 100) or remove %s.",
 				opt, name(b), opt)
 			continue
 		}
 		if v%miimon != 0 {
 			down := v / miimon * miimon
-			c.report("delay-not-multiple", b.Attr(opt),
+			c.report("delay-not-multiple", attrOf(&b.Source, opt),
 				"%s = %d is not a multiple of miimon = %d: the kernel rounds it down to %d ms (logging a warning), so the bond would not have the delay the plan asks for and every later plan would show a change. Write %d or %d.",
 				opt, v, miimon, down, down, down+miimon)
 		}
@@ -152,7 +155,7 @@ func (c *checker) monitoring(b *plan.Bond) {
 	// ARP monitoring needs somewhere to send probes.
 	if c.applies(b, bonding.OptArpInterval) && arp > 0 &&
 		len(o.Get(bonding.OptArpIPTarget).Addrs) == 0 && len(o.Get(bonding.OptNSIP6Target).Addrs) == 0 {
-		c.report("arp-interval-without-target", b.Attr("arp_interval"),
+		c.report("arp-interval-without-target", attrOf(&b.Source, "arp_interval"),
 			"%s sets arp_interval = %d but no arp_ip_target (or ns_ip6_target): the bond sends no probes, receives no replies, and takes every slave down. Add arp_ip_target = [\"<an address that answers on this segment, e.g. the gateway>\"].",
 			name(b), arp)
 	}
@@ -167,7 +170,7 @@ func (c *checker) monitoring(b *plan.Bond) {
 				continue // reported as miimon-with-arp
 			}
 			opt := bonding.Table[id].Name
-			c.report("arp-option-without-interval", b.Attr(opt),
+			c.report("arp-option-without-interval", attrOf(&b.Source, opt),
 				"%s only affects the ARP monitor, and %s has no arp_interval: the kernel stores it and ignores it. Remove %s, or set arp_interval (instead of miimon) to use ARP monitoring.",
 				opt, name(b), opt)
 		}
@@ -181,7 +184,7 @@ func (c *checker) arpTargets(b *plan.Bond) {
 			continue
 		}
 		opt := bonding.Table[id].Name
-		subj := b.Attr(opt)
+		subj := attrOf(&b.Source, opt)
 		addrs := b.Options.Get(id).Addrs
 		if len(addrs) > maxTargets {
 			c.report("arp-targets-too-many", subj,
@@ -237,21 +240,21 @@ func (c *checker) bondMembers(b *plan.Bond) {
 			continue
 		}
 		opt := bonding.Table[x.id].Name
-		c.report("slave-not-in-bond", b.Attr(opt),
+		c.report("slave-not-in-bond", attrOf(&b.Source, opt),
 			"%s = %s, but %s is not in the slaves of %s. %s Name one of the bond's slaves, or add %s to slaves.",
 			opt, x.nic.Addr, x.nic.Addr, name(b), x.why, x.nic.Addr)
 	}
 	if c.applies(b, bonding.OptADActorSystem) {
 		mac := b.Options.Get(bonding.OptADActorSystem).MAC
 		if mac != nil && !unicast(mac) {
-			c.report("ad-actor-system", b.Attr("ad_actor_system"),
+			c.report("ad-actor-system", attrOf(&b.Source, "ad_actor_system"),
 				"ad_actor_system = %s is %s; LACP identifies the system by a unicast MAC and the kernel refuses this one with EINVAL (is_valid_ether_addr). Use a unicast, non-zero MAC (first byte even, e.g. 52:54:00:...), or leave it out to use the bond's MAC.",
 				mac, macProblem(mac))
 		}
 	}
 	if c.applies(b, bonding.OptMinLinks) {
 		if n := b.Options.Num(bonding.OptMinLinks); n > uint64(len(b.Slaves)) && len(b.Slaves) > 0 {
-			c.report("min-links-above-slaves", b.Attr("min_links"),
+			c.report("min-links-above-slaves", attrOf(&b.Source, "min_links"),
 				"min_links = %d but %s has %d %s: the bond reports carrier only with at least min_links active ports, so it would never come up. Use at most %d.",
 				n, name(b), len(b.Slaves), plural(len(b.Slaves), "slave", "slaves"), len(b.Slaves))
 		}

@@ -21,7 +21,7 @@ func (c *checker) under(b *plan.Bond) string {
 	if n := len(bs) - 1; n > 0 {
 		s += fmt.Sprintf(" (and of %d more %s)", n, plural(n, "bridge", "bridges"))
 	}
-	return s + ", where guests attach"
+	return s + ", so guests on the bridge send and receive through it"
 }
 
 func evidence(id string) string {
@@ -43,7 +43,7 @@ func checkBridgedBonds(c *checker) {
 			continue
 		}
 		mode := b.Options.Mode()
-		subj := b.Attr("mode")
+		subj := attrOf(&b.Source, "mode")
 		where := c.under(b)
 		switch mode {
 		case bonding.BalanceRR, bonding.BalanceXOR:
@@ -53,39 +53,39 @@ func checkBridgedBonds(c *checker) {
 					id = "bridged-balance-xor"
 				}
 				c.report(id, subj,
-					"%s and uses %s. %s %s Group the switch ports in a static LAG and declare switch { static_lag = true }, or use active-backup (no switch configuration) or 802.3ad with LACP on the switch.",
+					"%s. It uses %s. %s %s Group the switch ports in a static LAG and declare switch { static_lag = true }, or use active-backup (no switch configuration) or 802.3ad with LACP on the switch.",
 					where, modeText(b), switchText(c.p), evidence(id))
 			}
 		case bonding.Broadcast:
 			if !sw.StaticLAG {
 				c.report("bridged-broadcast", subj,
-					"%s and uses %s. %s %s Use active-backup, or 802.3ad with LACP on the switch.",
+					"%s. It uses %s. %s %s Use active-backup, or 802.3ad with LACP on the switch.",
 					where, modeText(b), switchText(c.p), evidence("bridged-broadcast"))
 			} else {
 				c.report("bridged-broadcast-lag", subj,
-					"%s and uses %s. %s Use it only when receivers need every frame on every path; otherwise use 802.3ad or balance-xor on the LAG.",
+					"%s. It uses %s. %s Use it only when receivers need every frame on every path; otherwise use 802.3ad or balance-xor on the LAG.",
 					where, modeText(b), evidence("bridged-broadcast-lag"))
 			}
 		case bonding.LACP:
 			if !sw.LACP {
 				c.report("bridged-lacp-without-partner", subj,
-					"%s and uses %s. %s %s Configure an LACP port group on the switch (MLAG across two switches) and declare switch { lacp = true }, or use active-backup.",
+					"%s. It uses %s. %s %s Configure an LACP port group on the switch (MLAG across two switches) and declare switch { lacp = true }, or use active-backup.",
 					where, modeText(b), switchText(c.p), evidence("bridged-lacp-without-partner"))
 			}
 		case bonding.BalanceTLB, bonding.BalanceALB:
 			c.report("bridged-tlb-alb", subj,
-				"%s and uses %s. %s For guests prefer active-backup, or 802.3ad with LACP on the switch.",
+				"%s. It uses %s. %s For guests prefer active-backup, or 802.3ad with LACP on the switch.",
 				where, modeText(b), evidence("bridged-tlb-alb"))
 		}
 
 		if c.applies(b, bonding.OptAllSlavesActive) && b.Options.Num(bonding.OptAllSlavesActive) == 1 {
-			c.report("bridged-all-slaves-active", b.Attr("all_slaves_active"),
-				"%s and sets all_slaves_active = 1. %s %s Set all_slaves_active = 0 (the default).",
+			c.report("bridged-all-slaves-active", attrOf(&b.Source, "all_slaves_active"),
+				"%s. It sets all_slaves_active = 1. %s %s Set all_slaves_active = 0 (the default).",
 				where, Evidence["bridged-all-slaves-active"].Kernel, Evidence["bridged-all-slaves-active"].Proof)
 		}
 		if c.applies(b, bonding.OptFailOverMAC) && b.Options.Num(bonding.OptFailOverMAC) == 1 {
-			c.report("bridged-fail-over-mac-active", b.Attr("fail_over_mac"),
-				"%s and sets fail_over_mac = active: the bond MAC changes at every failover. %s Use fail_over_mac = none (the default) or follow under a bridge, and give the bridge an explicit mac.",
+			c.report("bridged-fail-over-mac-active", attrOf(&b.Source, "fail_over_mac"),
+				"%s. It sets fail_over_mac = active: the bond MAC changes at every failover. %s Use fail_over_mac = none (the default) or follow under a bridge, and give the bridge an explicit mac.",
 				where, evidence("bridged-fail-over-mac-active"))
 		}
 
@@ -109,7 +109,7 @@ func checkBridgedBonds(c *checker) {
 			if up >= uint64(fd)*1000 {
 				continue
 			}
-			c.report("bridged-stp-updelay", b.Attr("updelay"),
+			c.report("bridged-stp-updelay", attrOf(&b.Source, "updelay"),
 				"%s has STP on with %s, and %s has updelay = %d ms. %s Set updelay to at least %d ms (a multiple of miimon; with classic STP listening + learning take 2 × forward_delay), or turn STP off on %s and make the switch ports edge ports (PortFast).",
 				name(br), fdText, name(b), up, evidence("bridged-stp-updelay"), roundUp(uint64(fd)*1000, miimon), name(br))
 			break
@@ -128,7 +128,7 @@ func roundUp(v, step uint64) uint64 {
 func checkBridges(c *checker) {
 	for _, br := range c.p.Bridges {
 		if br.STP && br.ForwardDelay != nil && (*br.ForwardDelay < 2 || *br.ForwardDelay > 30) {
-			c.report("bridge-stp-forward-delay", br.Attr("forward_delay"),
+			c.report("bridge-stp-forward-delay", attrOf(&br.Source, "forward_delay"),
 				"%s has STP on and forward_delay = %d s; with STP the kernel accepts 2 to 30 s only (br_set_forward_delay returns ERANGE, and enabling STP raises a smaller value to 2 s). Set forward_delay between 2 and 30, or turn STP off.",
 				name(br), *br.ForwardDelay)
 		}
@@ -138,7 +138,7 @@ func checkBridges(c *checker) {
 func checkSwitch(c *checker) {
 	sw := c.p.Switch
 	if sw.Declared && sw.LACP && sw.StaticLAG {
-		c.report("switch-lacp-and-static-lag", sw.Range,
+		c.report("switch-lacp-and-static-lag", loc{"switch", sw.Range},
 			"The switch block sets both lacp = true and static_lag = true. A switch port group is either negotiated with LACP (802.3ad) or grouped statically (EtherChannel \"mode on\"), never both, and the bridge-over-bond rules depend on which. Keep the one the switch is configured for.")
 	}
 }

@@ -64,7 +64,7 @@ func checkMTU(c *checker) {
 			continue
 		}
 		if low, src := c.mtuOf(v.Link); low != 0 && v.MTU > low {
-			c.report("mtu-above-lower", v.Attr("mtu"),
+			c.report("mtu-above-lower", attrOf(&v.Source, "mtu"),
 				"%s has mtu = %d, above the MTU of its link %s, %d (%s). A VLAN cannot be larger than its real device: the kernel refuses it (EINVAL when created, ERANGE when changed). Lower the VLAN's mtu or raise %s's. %s",
 				name(v), v.MTU, name(v.Link), low, src, v.Link.Common().Addr, how)
 		}
@@ -75,8 +75,8 @@ func checkMTU(c *checker) {
 		}
 		for _, p := range br.Ports {
 			if low, src := c.mtuOf(p); low != 0 && br.MTU > low {
-				c.report("mtu-above-lower", br.Attr("mtu"),
-					"%s has mtu = %d, above the MTU of its port %s, %d (%s). The kernel accepts it (since 4.17 a bridge MTU set by hand is kept), but drops every frame larger than the port's MTU when forwarding to it, so large packets from the host and guests silently vanish. Lower the bridge's mtu or raise %s's. %s",
+				c.report("mtu-above-lower", attrOf(&br.Source, "mtu"),
+					"%s has mtu = %d, above the MTU of its port %s, %d (%s). Current kernels accept it and keep a bridge MTU set by hand (BROPT_MTU_SET_BY_USER), but the bridge drops every frame larger than the port's MTU when forwarding to it, so large packets from the host and guests silently vanish. Lower the bridge's mtu or raise %s's. %s",
 					name(br), br.MTU, name(p), low, src, p.Common().Addr, how)
 				break
 			}
@@ -87,7 +87,7 @@ func checkMTU(c *checker) {
 			continue
 		}
 		if low, src := c.mtuOf(n.Bridge); low != 0 && n.MTU > low {
-			c.report("mtu-above-lower", n.Attr("mtu"),
+			c.report("mtu-above-lower", attrOf(&n.Source, "mtu"),
 				"%s has mtu = %d, above the MTU of %s, %d (%s). libvirt gives the guests' tap devices this MTU, and the bridge drops guest frames larger than the MTU of the port they leave by. Lower the network's mtu or raise the bridge's. %s",
 				n.Addr, n.MTU, name(n.Bridge), low, src, how)
 		}
@@ -100,7 +100,7 @@ func checkMTU(c *checker) {
 				if b.MTU == 0 {
 					src = "the kernel default: the bond sets no mtu"
 				}
-				c.report("slave-mtu", s.NIC.Attr("mtu"),
+				c.report("slave-mtu", attrOf(&s.NIC.Source, "mtu"),
 					"%s has mtu = %d but is a slave of %s, whose MTU is %d (%s). The kernel sets a slave's MTU to the bond's when enslaving it and whenever the bond's MTU changes, so %d would be overwritten and every later plan would show a change. Set mtu on the bond only.",
 					s.NIC.Addr, s.NIC.MTU, name(b), bm, src, s.NIC.MTU)
 			}

@@ -109,18 +109,18 @@ var Evidence = map[string]EvidenceItem{
 	},
 	"bridged-balance-xor": {
 		Kernel: "balance-xor spreads flows over every slave by hash and receives on every slave: without grouped switch ports the switch floods broadcasts back into the other slaves and the bridge moves guest MACs onto the bond port, as with balance-rr (Documentation/networking/bonding.rst §5, §12.1.1).",
-		Proof:  "With a static LAG on the switch side balance-xor passed in the lab on Linux 6.1 and a cut lost nothing; the failure without a LAG is documented (bonding.rst), not yet measured in the lab.",
+		Proof:  "With a static LAG on the switch side balance-xor passed in the lab on Linux 6.1 and a cut lost nothing; the failure without a LAG is documented (bonding.rst), not yet measured in the lab, nor whether xmit_hash_policy = vlan+srcmac (one slave per guest MAC) avoids it.",
 	},
 	"bridged-broadcast": {
-		Kernel: "broadcast mode transmits every frame on every slave: each guest frame reaches the switch once per slave, so ungrouped switch ports see the guest MAC on several ports (MAC flapping), the copies flooded back reach the bridge, which moves guest MACs onto the bond port, and receivers get duplicates.",
+		Kernel: "In broadcast mode the bond transmits every frame on every slave: each guest frame reaches the switch once per slave, so ungrouped switch ports see the guest MAC on several ports (MAC flapping), the copies flooded back reach the bridge, which moves guest MACs onto the bond port, and receivers get duplicates.",
 		Proof:  "Documented (bonding-rules §B; Red Hat and oVirt refuse it for bridged guests); not yet measured in the lab.",
 	},
 	"bridged-broadcast-lag": {
-		Kernel: "broadcast mode transmits every frame on every slave; a static LAG keeps the switch from flapping, but the switch forwards every copy, so each receiver gets every guest frame once per slave.",
+		Kernel: "In broadcast mode the bond transmits every frame on every slave; a static LAG keeps the switch from flapping, but the switch forwards every copy, so each receiver gets every guest frame once per slave.",
 		Proof:  "Documented (bonding-rules §B); not yet measured in the lab.",
 	},
 	"bridged-lacp-without-partner": {
-		Kernel: "an 802.3ad bond transmits and receives only on the slaves of the aggregator it agreed with an LACP partner (drivers/net/bonding/bond_3ad.c); without LACP on the switch every slave forms its own aggregator and only one carries traffic, and a switch port group that expects LACP keeps the ports out of the group.",
+		Kernel: "An 802.3ad bond transmits and receives only on the slaves of the aggregator it agreed with an LACP partner (drivers/net/bonding/bond_3ad.c). Without LACP on the switch each slave forms its own aggregator and only one carries traffic: no load sharing, and with a static LAG the switch still spreads frames over every port while the bond drops those arriving on the other slaves.",
 		Proof:  "Measured in the lab on Linux 6.1: with an LACP partner (an 802.3ad bond in the switch namespace) guests behind the bridge passed and a cut lost nothing; the case without a partner is not yet measured.",
 	},
 	"bridged-tlb-alb": {
@@ -137,7 +137,7 @@ var Evidence = map[string]EvidenceItem{
 		Proof:  "Documented (bonding-rules §B, §C); not yet measured in the lab.",
 	},
 	"bridged-stp-updelay": {
-		Kernel: "with STP on, this bridge joins the switch's spanning tree, so the switch ports run STP too (not as edge ports): a switch port whose link comes up listens and learns for forward_delay each before it forwards. The bond uses a recovered slave after updelay; if that is shorter, frames sent on it are dropped by the switch until its port forwards (bonding.rst: updelay at least the switch's forwarding delay).",
+		Kernel: "With STP on, this bridge joins the switch's spanning tree, so the switch ports run STP too (not as edge ports): a switch port whose link comes up listens and learns for forward_delay each before it forwards. The bond uses a recovered slave after updelay; if that is shorter, frames sent on it are dropped by the switch until its port forwards (bonding.rst: updelay at least the switch's forwarding delay).",
 		Proof:  "Documented (bonding-rules §C, delays); not yet measured in the lab.",
 	},
 }

@@ -14,18 +14,18 @@ func checkStructure(c *checker) {
 		for k := 1; k < len(bonds); k++ {
 			b := bonds[k]
 			if b == bonds[0] || containsBond(bonds[:k], b) {
-				c.report("nic-in-two-bonds", b.Attr("slaves"),
+				c.report("nic-in-two-bonds", attrOf(&b.Source, "slaves"),
 					"%s is listed more than once in the slaves of %s; the kernel refuses to enslave a device that already is a slave (EBUSY). List it once.",
 					n.Addr, name(b))
 				continue
 			}
-			c.report("nic-in-two-bonds", b.Attr("slaves"),
+			c.report("nic-in-two-bonds", attrOf(&b.Source, "slaves"),
 				"%s is a slave of %s and of %s; a device has one master, so the kernel refuses the second enslavement with EBUSY. Give each bond its own NICs.",
 				n.Addr, name(bonds[0]), name(b))
 		}
 		if len(bonds) > 0 {
 			for _, br := range c.portOf[n] {
-				c.report("slave-is-bridge-port", br.Attr("ports"),
+				c.report("slave-is-bridge-port", attrOf(&br.Source, "ports"),
 					"%s is a slave of %s and a port of %s. A device has one master (one rx_handler): the kernel refuses to add a bond slave to a bridge, and to enslave a bridge port, with EBUSY. Make %s the bridge port instead.",
 					n.Addr, name(bonds[0]), name(br), bonds[0].Addr)
 			}
@@ -38,12 +38,12 @@ func checkStructure(c *checker) {
 			if brs[k] == brs[0] || containsBridge(brs[:k], brs[k]) {
 				what = fmt.Sprintf("is listed more than once in the ports of %s. List it once.", name(brs[k]))
 			}
-			c.report("port-of-two-bridges", brs[k].Attr("ports"), "%s %s", name(i), what)
+			c.report("port-of-two-bridges", attrOf(&brs[k].Source, "ports"), "%s %s", name(i), what)
 		}
 	}
 	for _, b := range c.p.Bonds {
 		if len(b.Slaves) == 0 {
-			c.report("bond-without-slaves", b.Attr("slaves"),
+			c.report("bond-without-slaves", attrOf(&b.Source, "slaves"),
 				"%s has no slaves: the kernel creates it, but it never has carrier, so everything stacked on it (VLANs, bridges, guests) stays down, and VLANs created on a bond before its first slave keep the MAC 00:00:00:00:00:00. List its NICs in slaves.",
 				name(b))
 		}
@@ -55,7 +55,7 @@ func checkStructure(c *checker) {
 		}
 		k := n.MAC.String()
 		if first, dup := macs[k]; dup {
-			c.report("duplicate-mac", n.Attr("mac"),
+			c.report("duplicate-mac", attrOf(&n.Source, "mac"),
 				"%s and %s both have mac = %s. hostnet finds NICs by MAC address, so the two blocks would match the same device. Give each NIC its own MAC.",
 				first.Addr, n.Addr, k)
 			continue
@@ -71,7 +71,7 @@ func checkStructure(c *checker) {
 		if ic.Kind == plan.KindNIC {
 			what = "No network card has such an address, so no NIC would match."
 		}
-		c.report("mac-not-unicast", ic.Attr("mac"),
+		c.report("mac-not-unicast", attrOf(&ic.Source, "mac"),
 			"%s has mac = %s, which is %s. %s Use a unicast MAC (first byte even, e.g. 52:54:00:12:34:56).",
 			name(i), ic.MAC, macProblem(ic.MAC), what)
 	}
@@ -116,10 +116,10 @@ func checkNames(c *checker) {
 		ic := i.Common()
 		origin := ""
 		if !ic.Has("name") {
-			origin = " (the default name: this block has no name)"
+			origin = fmt.Sprintf(" (%s sets no name; this is its default name)", ic.Addr)
 		}
 		if why := badName(ic.Name); why != "" {
-			c.report("invalid-name", ic.Attr("name"),
+			c.report("invalid-name", attrOf(&ic.Source, "name"),
 				"%s would be named %q%s, which the kernel refuses (net/core/dev.c dev_valid_name): %s. Names are at most 15 bytes, not \".\" or \"..\", without '/', ':', whitespace or '%%'. Set a valid name.",
 				ic.Addr, ic.Name, origin, why)
 			continue
@@ -132,7 +132,7 @@ func checkNames(c *checker) {
 		if sameVLAN(first, i) {
 			continue // reported as vlan-duplicate-id
 		}
-		c.report("duplicate-name", ic.Attr("name"),
+		c.report("duplicate-name", attrOf(&ic.Source, "name"),
 			"%s and %s would both be the kernel interface %q%s; interface names are unique on a host, so the kernel refuses the second with EEXIST. Set a distinct name.",
 			first.Common().Addr, ic.Addr, ic.Name, origin)
 	}
@@ -176,7 +176,7 @@ func checkVLANs(c *checker) {
 	seen := map[key]*plan.VLAN{}
 	for _, v := range c.p.VLANs {
 		if v.ID < 1 || v.ID > 4094 {
-			c.report("vlan-id-range", v.Attr("id"),
+			c.report("vlan-id-range", attrOf(&v.Source, "id"),
 				"%s has id = %d. VLAN ids are 1 to 4094: 0 marks priority-tagged frames (802.1p) and is not a VLAN, 4095 is reserved, and the kernel refuses ids from 4095 up with ERANGE. Use an id from 1 to 4094.",
 				v.Addr, v.ID)
 			continue
@@ -186,7 +186,7 @@ func checkVLANs(c *checker) {
 		}
 		k := key{v.Link, v.ID, v.Protocol}
 		if first, dup := seen[k]; dup {
-			c.report("vlan-duplicate-id", v.Attr("id"),
+			c.report("vlan-duplicate-id", attrOf(&v.Source, "id"),
 				"%s and %s are both %s VLAN %d on %s; the kernel refuses a second VLAN device with the same id and protocol on one link (EEXIST). Remove one, or use another id.",
 				first.Addr, v.Addr, v.Protocol, v.ID, name(v.Link))
 			continue
@@ -199,7 +199,7 @@ func checkNetworks(c *checker) {
 	seen := map[string]*plan.Network{}
 	for _, n := range c.p.Networks {
 		if first, dup := seen[n.Name]; dup {
-			c.report("duplicate-libvirt-network", n.Attr("name"),
+			c.report("duplicate-libvirt-network", attrOf(&n.Source, "name"),
 				"%s and %s are both named %q; libvirt network names are unique on a host, so the second would redefine the first. Give each its own name.",
 				first.Addr, n.Addr, n.Name)
 			continue

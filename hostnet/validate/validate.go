@@ -10,6 +10,7 @@ package validate
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -52,6 +53,7 @@ type bridging struct {
 type checker struct {
 	p     *plan.Plan
 	diags hcl.Diagnostics
+	about []string // per diagnostic: the address of the object it is about
 
 	slaveOf   map[*plan.NIC][]*plan.Bond        // NIC -> bonds listing it (repeats kept)
 	portOf    map[plan.Interface][]*plan.Bridge // interface -> bridges listing it (repeats kept)
@@ -100,20 +102,34 @@ func newChecker(p *plan.Plan) *checker {
 	return c
 }
 
+// loc is where a diagnostic points: the object it is about (its block address) and the
+// range of the offending attribute or the block header.
+type loc struct {
+	addr string
+	rng  hcl.Range
+}
+
+// attrOf locates attribute name of an object (its block header when not written).
+func attrOf(s *plan.Source, name string) loc { return loc{s.Addr, s.Attr(name)} }
+
 // report adds a diagnostic of rule id. Instances expanded from one for_each block share
-// their ranges: a rule firing for many of them at one range is reported once, with a count.
-func (c *checker) report(id string, subject hcl.Range, format string, args ...any) {
+// their ranges: when a rule fires for several instances at one range, it is reported once
+// with a count. Several findings about one object at one range are all kept.
+func (c *checker) report(id string, at loc, format string, args ...any) {
 	r, ok := ruleByID[id]
 	if !ok {
 		panic("validate: unknown rule " + id)
 	}
-	key := id + "\x00" + subject.String()
-	if i, dup := c.seen[key]; dup {
+	key := id + "\x00" + at.rng.String()
+	if i, dup := c.seen[key]; dup && c.about[i] != at.addr && baseAddr(c.about[i]) == baseAddr(at.addr) {
 		c.more[i]++
 		return
 	}
-	c.seen[key] = len(c.diags)
-	subj := subject
+	if _, dup := c.seen[key]; !dup {
+		c.seen[key] = len(c.diags)
+	}
+	c.about = append(c.about, at.addr)
+	subj := at.rng
 	c.diags = append(c.diags, &hcl.Diagnostic{
 		Severity: r.Severity,
 		Summary:  r.Summary,
@@ -121,6 +137,14 @@ func (c *checker) report(id string, subject hcl.Range, format string, args ...an
 		Subject:  &subj,
 		Extra:    RuleID(id),
 	})
+}
+
+// baseAddr strips the for_each key: `vlan.tenant["100"]` -> `vlan.tenant`.
+func baseAddr(addr string) string {
+	if i := strings.IndexByte(addr, '['); i >= 0 {
+		return addr[:i]
+	}
+	return addr
 }
 
 func (c *checker) finish() hcl.Diagnostics {

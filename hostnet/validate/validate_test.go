@@ -67,10 +67,11 @@ func readExpectations(t *testing.T, path string) []expectation {
 	return out
 }
 
-// run loads a plan and validates it; decoder diagnostics come first.
-func run(path string) (hcl.Diagnostics, *plan.Plan) {
-	p, diags := plan.Load(path, plan.LoadOptions{})
-	return append(diags, validate.Plan(p)...), p
+// run loads a plan and validates it as `hostnet validate` does: the partial plan that
+// comes with decoder errors is validated too. Decoder diagnostics come first.
+func run(path string) (hcl.Diagnostics, map[string]*hcl.File) {
+	p, files, diags := plan.LoadWithFiles(path, plan.LoadOptions{})
+	return append(diags, validate.Plan(p)...), files
 }
 
 func matches(e expectation, d *hcl.Diagnostic) bool {
@@ -78,12 +79,8 @@ func matches(e expectation, d *hcl.Diagnostic) bool {
 		strings.Contains(d.Summary, e.summary)
 }
 
-func format(p *plan.Plan, diags hcl.Diagnostics) string {
+func format(files map[string]*hcl.File, diags hcl.Diagnostics) string {
 	var b strings.Builder
-	var files map[string]*hcl.File
-	if p != nil {
-		files = p.Files
-	}
 	w := hcl.NewDiagnosticTextWriter(&b, files, 120, false)
 	_ = w.WriteDiagnostics(diags)
 	return b.String()
@@ -103,7 +100,7 @@ func TestPlans(t *testing.T) {
 		for _, path := range files {
 			t.Run(dir+"/"+filepath.Base(path), func(t *testing.T) {
 				exps := readExpectations(t, path)
-				diags, p := run(path)
+				diags, files := run(path)
 				errs := 0
 				for _, e := range exps {
 					if e.severity == hcl.DiagError {
@@ -135,7 +132,7 @@ func TestPlans(t *testing.T) {
 					}
 				}
 				if t.Failed() {
-					t.Logf("diagnostics:\n%s", format(p, diags))
+					t.Logf("diagnostics:\n%s", format(files, diags))
 				}
 				for _, d := range diags {
 					if d.Detail == "" || d.Subject == nil {
@@ -201,5 +198,23 @@ func TestEvidence(t *testing.T) {
 func TestNilPlan(t *testing.T) {
 	if d := validate.Plan(nil); d != nil {
 		t.Fatalf("nil plan: %v", d)
+	}
+}
+
+// TestForEachMerged: a rule firing for every instance of a for_each block is reported once,
+// with the count of the other instances.
+func TestForEachMerged(t *testing.T) {
+	diags, _ := run(filepath.Join("testdata", "invalid", "mtu-above-lower.hcl"))
+	n := 0
+	for _, d := range diags {
+		if d.Subject != nil && d.Subject.Start.Line == 16 {
+			n++
+			if !strings.Contains(d.Detail, "(9 more instances of this block have the same problem.)") {
+				t.Errorf("detail does not count the other instances: %s", d.Detail)
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("want 1 diagnostic for the 10 VLAN instances, got %d", n)
 	}
 }

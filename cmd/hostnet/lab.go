@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/hostnet/hostnet/examples"
+	"github.com/hostnet/hostnet/hostnet/diag"
+	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/lab/demo"
+	"github.com/hostnet/hostnet/hostnet/plan"
+)
+
+func newLabCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run plans inside a throwaway real kernel (user-mode Linux)",
+		Long: `The lab boots a user-mode Linux kernel (Debian package user-mode-linux: real bonding,
+802.1q and bridge code) over a read-only view of this machine's files, with a throwaway
+overlay for writes. Inside it, network namespaces stand in for the upstream switch, a remote
+host and a guest, and veth pairs for the plan's NICs, with the plan's MAC addresses. Nothing
+of the host's own network is touched.`,
+	}
+	cmd.AddCommand(newLabDemoCmd())
+	return cmd
+}
+
+func newLabDemoCmd() *cobra.Command {
+	var flags planFlags
+	var inside bool
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "demo [PLAN]",
+		Short: "Show plan, apply, status and a failover of a plan on a real kernel",
+		Long: `Demo boots the lab, builds the plan's NICs and a switch (a static LAG or an LACP
+partner when the plan's switch block says so), a remote host and a guest, then runs
+plan -> apply -> status -> pulls the cable of the active slave under traffic and shows the
+failover -> re-plan (no changes) -> destroy. Without PLAN it uses the built-in example
+kvm-active-backup.`,
+		Example: `  hostnet lab demo
+  hostnet lab demo examples/kvm-lacp-500-vlans`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if inside {
+				return runDemoInside(cmd, args, &flags)
+			}
+			if err := lab.Available(); err != nil {
+				return withCode(exitError, err)
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			argv := []string{self, "lab", "demo", "--inside"}
+			for _, v := range flags.vars {
+				argv = append(argv, "--var", v)
+			}
+			for _, f := range flags.varFiles {
+				abs, _ := filepath.Abs(f)
+				argv = append(argv, "--var-file", abs)
+			}
+			if len(args) == 1 {
+				abs, err := filepath.Abs(args[0])
+				if err != nil {
+					return withCode(exitError, err)
+				}
+				argv = append(argv, abs)
+			}
+			res, err := lab.Run(context.Background(), lab.Options{
+				Timeout: timeout, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+			}, argv)
+			if err != nil {
+				return withCode(exitError, fmt.Errorf("the lab failed: %w", err))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\n(lab run took %s, boot and halt included)\n", res.Duration.Round(time.Millisecond))
+			if res.ExitCode != 0 {
+				return withCode(exitError, fmt.Errorf("the demo failed inside the lab (exit %d)", res.ExitCode))
+			}
+			return nil
+		},
+	}
+	flags.register(cmd)
+	cmd.Flags().BoolVar(&inside, "inside", false, "run the demo in this kernel (used inside the lab)")
+	_ = cmd.Flags().MarkHidden("inside")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "stop the lab after this long")
+	return cmd
+}
+
+func runDemoInside(cmd *cobra.Command, args []string, flags *planFlags) error {
+	var p *plan.Plan
+	var files map[string]*hcl.File
+	var diags hcl.Diagnostics
+	if len(args) == 1 {
+		p, files, diags = loadAndValidate(args[0], flags.options())
+	} else {
+		p, files, diags = validated(plan.DecodeWithFiles(examples.Demo(), nil, flags.vars))
+	}
+	if len(diags) > 0 {
+		_ = diag.WriteText(cmd.ErrOrStderr(), files, diags, 100)
+	}
+	if p == nil {
+		return withCode(exitError, fmt.Errorf("the plan is invalid: %s", diag.Summary(diags)))
+	}
+	if err := demo.Run(cmd.OutOrStdout(), p); err != nil {
+		return withCode(exitError, err)
+	}
+	return nil
+}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/vishvananda/netlink"
+
+	"github.com/hostnet/hostnet/hostnet/diag"
+	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/hostnet/plan"
+	"github.com/hostnet/hostnet/hostnet/planview"
+)
+
+// hostFlags are the flags of commands that read the live host.
+type hostFlags struct {
+	planFlags
+	ignoreHost bool
+}
+
+func (f *hostFlags) register(cmd *cobra.Command) {
+	f.planFlags.register(cmd)
+	cmd.Flags().BoolVar(&f.ignoreHost, "ignore-host-guard", false, "run even when the plan's host block names another host")
+}
+
+// loadForHost loads and validates a plan (printing diagnostics to out) and checks its host
+// guard. A nil plan means the command must stop with exit code 1.
+func loadForHost(out io.Writer, path string, f *hostFlags) (*plan.Plan, error) {
+	p, files, diags := loadAndValidate(path, f.options())
+	if len(diags) > 0 {
+		if err := diag.WriteText(out, files, diags, 100); err != nil {
+			return nil, err
+		}
+	}
+	if p == nil {
+		return nil, withCode(exitError, fmt.Errorf("%s: the plan is invalid: %s", path, diag.Summary(diags)))
+	}
+	if p.Host != nil && !f.ignoreHost {
+		name, err := os.Hostname()
+		if err != nil {
+			return nil, withCode(exitError, err)
+		}
+		if short, _, _ := strings.Cut(name, "."); name != p.Host.Name && short != p.Host.Name {
+			return nil, withCode(exitError, fmt.Errorf("the plan is for host %q (%s) but this host is %q; nothing was changed (use --ignore-host-guard to override)", p.Host.Name, p.Host.Range, name))
+		}
+	}
+	return p, nil
+}
+
+// readLive reads the live kernel state of this network namespace.
+func readLive() (*netlink.Handle, *live.State, error) {
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return nil, nil, fmt.Errorf("opening netlink: %w", err)
+	}
+	s, err := live.Read(h)
+	if err != nil {
+		h.Close()
+		return nil, nil, fmt.Errorf("reading the live network state: %w", err)
+	}
+	return h, s, nil
+}
+
+func newPlanCmd() *cobra.Command {
+	var flags hostFlags
+	var asJSON, detailed bool
+	cmd := &cobra.Command{
+		Use:   "plan [PATH]",
+		Short: "Show the changes that apply would make to the live network",
+		Long: `Plan reads the live kernel state over netlink (one dump of links, addresses and routes)
+and prints what apply would do, object by object:
+
+  + create            a new interface, address or route
+  ~ update in place   attributes change, the link stays up
+  -/+ replace         the object is taken down and set up again; the links that flap are named
+  - delete            an object hostnet created that the plan no longer has
+
+Only objects that carry hostnet's ownership mark are ever deleted. Plan changes nothing.`,
+		Example: `  hostnet plan /etc/hostnet/
+  hostnet plan --json plan.hcl | jq '.summary'
+  hostnet plan --detailed-exitcode plan.hcl; echo $?   # 0 no changes, 2 changes, 1 error`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path := argOr(args, ".")
+			out := cmd.OutOrStdout()
+			p, err := loadForHost(cmd.ErrOrStderr(), path, &flags)
+			if err != nil {
+				return err
+			}
+			h, s, err := readLive()
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			defer h.Close()
+			ch, err := engine.Diff(p, s)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			if asJSON {
+				if err := diag.WriteJSON(out, ch); err != nil {
+					return err
+				}
+			} else if err := planview.Render(out, ch); err != nil {
+				return err
+			}
+			if detailed && ch.HasChanges() {
+				return withCode(exitChanges, nil)
+			}
+			return nil
+		},
+	}
+	flags.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the changes as JSON")
+	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	return cmd
+}
+
+// confirm asks on the terminal; only "yes" proceeds, as Terraform does.
+func confirm(in io.Reader, out io.Writer, question string) bool {
+	fmt.Fprintf(out, "\n%s\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ", question)
+	line, err := bufio.NewReader(in).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false
+	}
+	return strings.TrimSpace(line) == "yes"
+}
+
+// applyChanges renders, confirms and applies a change set. verb is "apply" or "destroy".
+func applyChanges(cmd *cobra.Command, ch *engine.Changes, h *netlink.Handle, autoApprove bool, verb string) error {
+	out := cmd.OutOrStdout()
+	if err := planview.Render(out, ch); err != nil {
+		return err
+	}
+	if !ch.HasChanges() {
+		return nil
+	}
+	if !autoApprove && !confirm(cmd.InOrStdin(), out, fmt.Sprintf("Do you want to %s these changes?", verb)) {
+		return withCode(exitError, fmt.Errorf("%s cancelled; nothing was changed", verb))
+	}
+	rep, err := engine.Apply(context.Background(), h, ch)
+	if err != nil {
+		return withCode(exitError, fmt.Errorf("%s failed: %w", verb, err))
+	}
+	fmt.Fprintf(out, "\n%s complete: %s (%d kernel operations in %s, verified in %s).\n",
+		strings.ToUpper(verb[:1])+verb[1:], rep.Message, rep.Steps, rep.Exec.Round(1e5), rep.Verify.Round(1e5))
+	return nil
+}
+
+func newApplyCmd() *cobra.Command {
+	var flags hostFlags
+	var autoApprove bool
+	cmd := &cobra.Command{
+		Use:   "apply [PATH]",
+		Short: "Make the live network match the plan",
+		Long: `Apply plans (as hostnet plan does), asks for confirmation unless --auto-approve, then runs
+the kernel operations in dependency order: NICs (MTU, down, enslave), bonds, VLANs, bridges
+and their ports, addresses, links up, routes. Bond options the kernel only takes with the bond
+down or without slaves (mode, fail_over_mac, lacp_rate, ...) are applied as bond down, release
+slaves, set, re-enslave, up; every other option changes in place. Afterwards apply reads the
+state back once and reports anything the kernel did not take.`,
+		Example: `  hostnet apply /etc/hostnet/
+  hostnet apply --auto-approve --var-file hv1.vars.hcl site/`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), &flags)
+			if err != nil {
+				return err
+			}
+			h, s, err := readLive()
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			defer h.Close()
+			ch, err := engine.Diff(p, s)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			return applyChanges(cmd, ch, h, autoApprove, "apply")
+		},
+	}
+	flags.register(cmd)
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
+	return cmd
+}
+
+func newDestroyCmd() *cobra.Command {
+	var flags hostFlags
+	var autoApprove bool
+	cmd := &cobra.Command{
+		Use:   "destroy [PATH]",
+		Short: "Remove what the plan created, in reverse order",
+		Long: `Destroy deletes the interfaces, addresses and routes of the plan that carry hostnet's
+ownership mark, in reverse dependency order, and releases the plan's NICs from their bonds.
+NICs themselves are never deleted, and nothing without the mark is touched.`,
+		Example: `  hostnet destroy /etc/hostnet/
+  hostnet destroy --auto-approve plan.hcl`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), &flags)
+			if err != nil {
+				return err
+			}
+			h, s, err := readLive()
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			defer h.Close()
+			ch, err := engine.DestroyChanges(p, s)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			return applyChanges(cmd, ch, h, autoApprove, "destroy")
+		},
+	}
+	flags.register(cmd)
+	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "destroy without asking")
+	return cmd
+}
+
+func argOr(args []string, def string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return def
+}

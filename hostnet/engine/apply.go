@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/hostnet/hostnet/hostnet/live"
+)
+
+// BatchSize is how many requests Apply sends per sendmsg before collecting their ACKs. The
+// kernel handles them one by one, in order; batching only saves system calls. 1 sends
+// each request on its own.
+var BatchSize = 256
+
+// Report says what Apply did.
+type Report struct {
+	Message  string        `json:"message"`  // "no changes", "applied N steps"
+	Steps    int           `json:"steps"`    // kernel operations that succeeded
+	Planned  int           `json:"planned"`  // kernel operations planned
+	Requests int           `json:"requests"` // netlink requests sent, dumps included
+	Batches  int           `json:"batches"`  // sendmsg calls
+	Exec     time.Duration `json:"exec_ns"`
+	Verify   time.Duration `json:"verify_ns"`
+	// Unconverged lists what the kernel did not take, as a re-diff after the apply sees it.
+	Unconverged []Change `json:"unconverged,omitempty"`
+}
+
+// StepError is a kernel operation that failed.
+type StepError struct {
+	Index int // 0-based position in Changes.Steps()
+	Total int
+	Step  Step
+	Err   error
+	// Others counts later steps, sent in the same batch, that failed too.
+	Others int
+}
+
+func (e *StepError) Error() string {
+	s := fmt.Sprintf("%s: %s failed (step %d of %d): %v", e.Step.Object, e.Step.Desc, e.Index+1, e.Total, e.Err)
+	if e.Others > 0 {
+		s += fmt.Sprintf(" (and %d later steps)", e.Others)
+	}
+	return s
+}
+
+func (e *StepError) Unwrap() error { return e.Err }
+
+// NotConvergedError says which objects and attributes the kernel did not take.
+type NotConvergedError struct {
+	Changes []Change
+}
+
+func (e *NotConvergedError) Error() string {
+	var lines []string
+	for _, c := range e.Changes {
+		if len(c.Attrs) == 0 {
+			lines = append(lines, fmt.Sprintf("%s: still needs %s", c.Address, c.Action))
+			continue
+		}
+		for _, a := range c.Attrs {
+			switch {
+			case a.Old == "":
+				lines = append(lines, fmt.Sprintf("%s: %s %s is missing", c.Address, a.Name, a.New))
+			case a.New == "":
+				lines = append(lines, fmt.Sprintf("%s: %s %s is still there", c.Address, a.Name, a.Old))
+			default:
+				lines = append(lines, fmt.Sprintf("%s: %s is %s, the plan wants %s", c.Address, a.Name, a.Old, a.New))
+			}
+		}
+	}
+	return "the kernel did not take the whole plan: " + strings.Join(lines, "; ")
+}
+
+// Apply runs the steps of ch in order, then reads the state back once and diffs it again:
+// anything not converged is an error naming the object and attribute. With nothing to do it
+// sends nothing and reports "no changes".
+func Apply(ctx context.Context, h *netlink.Handle, ch *Changes) (*Report, error) {
+	rep := &Report{Planned: len(ch.steps)}
+	if len(ch.steps) == 0 {
+		rep.Message = "no changes"
+		return rep, nil
+	}
+	c, err := live.Dial(h)
+	if err != nil {
+		return rep, err
+	}
+	defer c.Close()
+	t0 := time.Now()
+	err = run(ctx, c, ch, rep)
+	rep.Exec = time.Since(t0)
+	rep.Requests, rep.Batches = c.Sent, c.Syscalls
+	if err != nil {
+		rep.Message = fmt.Sprintf("failed after %d of %d steps", rep.Steps, len(ch.steps))
+		return rep, err
+	}
+	t1 := time.Now()
+	s, err := c.Read()
+	if err != nil {
+		return rep, fmt.Errorf("engine: reading back: %w", err)
+	}
+	var again *Changes
+	if ch.destroy {
+		again, err = DestroyChanges(ch.plan, s)
+	} else {
+		again, err = Diff(ch.plan, s)
+	}
+	rep.Verify = time.Since(t1)
+	rep.Requests, rep.Batches = c.Sent, c.Syscalls
+	if err != nil {
+		return rep, fmt.Errorf("engine: verifying: %w", err)
+	}
+	rep.Message = fmt.Sprintf("applied %d steps", rep.Steps)
+	if again.HasChanges() {
+		rep.Unconverged = again.ChangedObjects()
+		rep.Message += ", not converged"
+		return rep, &NotConvergedError{Changes: rep.Unconverged}
+	}
+	return rep, nil
+}
+
+func run(ctx context.Context, c *live.Conn, ch *Changes, rep *Report) error {
+	r := newResolver(ch.state)
+	steps := ch.steps
+	n := BatchSize
+	if n < 1 {
+		n = 1
+	}
+	for start := 0; start < len(steps); {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// A batch never crosses a phase: a failure stops the later phases from running.
+		end := start + 1
+		for end < len(steps) && end-start < n && steps[end].Phase == steps[start].Phase {
+			end++
+		}
+		next := end
+		reqs := make([]live.Request, 0, end-start)
+		for i := start; i < end; i++ {
+			req, err := steps[i].op.request(r)
+			if err != nil {
+				if len(reqs) == 0 {
+					return &StepError{Index: i, Total: len(steps), Step: steps[i], Err: err}
+				}
+				end = i // send what is built, then fail on this one
+				break
+			}
+			reqs = append(reqs, req)
+		}
+		errs, err := c.Batch(reqs)
+		if err != nil {
+			return err
+		}
+		var first *StepError
+		for k, e := range errs {
+			i := start + k
+			if e != nil && steps[i].op.tolerated(e) {
+				e = nil
+			}
+			if e == nil {
+				rep.Steps++
+				continue
+			}
+			if first == nil {
+				first = &StepError{Index: i, Total: len(steps), Step: steps[i], Err: e}
+			} else {
+				first.Others++
+			}
+		}
+		if first != nil {
+			return first
+		}
+		if end < next {
+			_, err := steps[end].op.request(r)
+			return &StepError{Index: end, Total: len(steps), Step: steps[end], Err: err}
+		}
+		start = end
+	}
+	return nil
+}

@@ -1,0 +1,305 @@
+// Package demo runs hostnet's main job end to end inside the lab kernel, for people to
+// watch: it builds a switch and NICs with the plan's MAC addresses, a remote host and a
+// guest, then shows plan, apply, the bonds' status, a failover under traffic, a re-plan
+// with no changes, and destroy. It must only run inside the lab (lab.Inside).
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
+	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/hostnet/plan"
+	"github.com/hostnet/hostnet/hostnet/planview"
+	"github.com/hostnet/hostnet/hostnet/status"
+)
+
+// Run runs the demo of plan p, writing what happens to w.
+func Run(w io.Writer, p *plan.Plan) (err error) {
+	if !lab.Inside() {
+		return errors.New("the demo changes the network: it runs only inside the lab (hostnet lab demo)")
+	}
+	step := func(title string) { fmt.Fprintf(w, "\n==> %s\n\n", title) }
+	var uts unix.Utsname
+	_ = unix.Uname(&uts)
+	fmt.Fprintf(w, "hostnet lab: Linux %s (user-mode Linux), a throwaway kernel; the host is untouched.\n", unix.ByteSliceToString(uts.Release[:]))
+	if p.Host != nil {
+		// The plan's host guard names the machine; the lab plays that machine.
+		if err := unix.Sethostname([]byte(p.Host.Name)); err != nil {
+			return fmt.Errorf("setting the lab's hostname: %w", err)
+		}
+	}
+
+	step("Building the lab: a switch, the plan's NICs (by MAC), a remote host and a guest")
+	t, err := topo.New()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := t.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	switch {
+	case p.Switch.LACP:
+		err = t.SetSwitchLAG("802.3ad")
+		fmt.Fprintln(w, "switch: ports in an 802.3ad (LACP) group, as the plan's switch block declares")
+	case p.Switch.StaticLAG:
+		err = t.SetSwitchLAG("balance-xor")
+		fmt.Fprintln(w, "switch: ports in a static LAG, as the plan's switch block declares")
+	default:
+		fmt.Fprintln(w, "switch: a plain learning bridge")
+	}
+	if err != nil {
+		return err
+	}
+	for _, n := range p.NICs {
+		if err := t.AddNIC(n.Name, n.MAC); err != nil {
+			return fmt.Errorf("NIC %s: %w", n.Name, err)
+		}
+		fmt.Fprintf(w, "NIC %-10s %s  (cable to the switch)\n", n.Name, n.MAC)
+	}
+	remoteAddr, guestAddr, guestBridge := pickAddresses(p)
+	var guest *topo.Host
+	if remoteAddr.IsValid() {
+		if _, err = t.AddRemote("remote", remoteAddr.String()); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "remote host %s behind the switch\n", remoteAddr)
+	}
+
+	step("hostnet plan")
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	ch, err := diff(h, p)
+	if err != nil {
+		return err
+	}
+	if err := planview.Render(w, ch); err != nil {
+		return err
+	}
+
+	step("hostnet apply --auto-approve")
+	rep, err := engine.Apply(context.Background(), h, ch)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Apply complete: %s: %d kernel operations in %s, verified by reading back in %s.\n",
+		rep.Message, rep.Steps, rep.Exec.Round(time.Millisecond/10), rep.Verify.Round(time.Millisecond/10))
+
+	if guestBridge != "" {
+		if guest, err = t.AddGuest("guest", guestAddr.String(), guestBridge); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "guest %s attached to %s\n", guestAddr, guestBridge)
+	}
+
+	step("hostnet status")
+	if err := printStatus(w, h, p); err != nil {
+		return err
+	}
+
+	if err := failover(w, t, h, remoteAddr, guest, step); err != nil {
+		return err
+	}
+
+	step("hostnet plan (again): the live network still matches the plan")
+	if ch, err = diff(h, p); err != nil {
+		return err
+	}
+	if err := planview.Render(w, ch); err != nil {
+		return err
+	}
+	if ch.HasChanges() {
+		return errors.New("re-plan after apply shows changes")
+	}
+
+	step("hostnet destroy --auto-approve")
+	s, err := live.Read(h)
+	if err != nil {
+		return err
+	}
+	dch, err := engine.DestroyChanges(p, s)
+	if err != nil {
+		return err
+	}
+	if err := planview.Render(w, dch); err != nil {
+		return err
+	}
+	if rep, err = engine.Apply(context.Background(), h, dch); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "Destroy complete: %s.\n", rep.Message)
+	return nil
+}
+
+func diff(h *netlink.Handle, p *plan.Plan) (*engine.Changes, error) {
+	s, err := live.Read(h)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Diff(p, s)
+}
+
+func printStatus(w io.Writer, h *netlink.Handle, p *plan.Plan) error {
+	s, err := live.Read(h)
+	if err != nil {
+		return err
+	}
+	ch, err := engine.Diff(p, s)
+	if err != nil {
+		return err
+	}
+	return status.WriteText(w, status.Build(s, ch))
+}
+
+// failover cuts the cable of the active slave of the first bond with two or more slaves
+// while a ping runs to the remote host, and shows what the traffic saw.
+func failover(w io.Writer, t *topo.Topology, h *netlink.Handle, remote netip.Prefix, guest *topo.Host, step func(string)) error {
+	s, err := live.Read(h)
+	if err != nil {
+		return err
+	}
+	var bond *live.Link
+	var active string
+	for _, l := range s.Links {
+		if l.Bond == nil || len(s.Slaves(l)) < 2 {
+			continue
+		}
+		bond = l
+		for _, sl := range s.Slaves(l) {
+			if sl.BondSlave != nil && sl.BondSlave.State == 0 && active == "" {
+				active = sl.Name
+			}
+		}
+		break
+	}
+	if bond == nil || active == "" || !remote.IsValid() {
+		fmt.Fprintln(w, "\n(no bond with two slaves and a remote address: no failover to show)")
+		return nil
+	}
+	from, who := t.Root(), "the hypervisor"
+	if guest != nil {
+		from, who = guest, "the guest"
+	}
+	step(fmt.Sprintf("Failover: pinging %s from %s every 10 ms, then pulling the cable of %s (active slave of %s)", remote.Addr(), who, active, bond.Name))
+	// Let the path settle (ARP, and for 802.3ad the LACP negotiation) before measuring.
+	if err := waitReachable(from, remote.Addr().String(), 20*time.Second); err != nil {
+		return err
+	}
+	type result struct {
+		r   topo.PingResult
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r, err := from.PingStats(remote.Addr().String(), 300, 10*time.Millisecond)
+		done <- result{r, err}
+	}()
+	time.Sleep(1 * time.Second)
+	cut := time.Now()
+	if err := t.CutNIC(active); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s  cable of %s pulled\n", cut.Format("15:04:05.000"), active)
+	res := <-done
+	if res.err != nil {
+		return res.err
+	}
+	fmt.Fprintf(w, "ping: %d sent, %d received, %d lost; longest gap between replies %s\n",
+		res.r.Sent, res.r.Received, res.r.Sent-res.r.Received, res.r.MaxGap.Round(time.Millisecond))
+	if res.r.Received == 0 {
+		return errors.New("no ping reply at all: the failover did not work")
+	}
+	fmt.Fprintln(w)
+	if err := printStatusNoPlan(w, h); err != nil {
+		return err
+	}
+	if err := t.RestoreNIC(active); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\ncable of %s plugged back in\n", active)
+	return nil
+}
+
+func printStatusNoPlan(w io.Writer, h *netlink.Handle) error {
+	s, err := live.Read(h)
+	if err != nil {
+		return err
+	}
+	r := status.Build(s, nil)
+	r.Bridges, r.VLANs = nil, nil
+	return status.WriteText(w, r)
+}
+
+func waitReachable(from *topo.Host, dst string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		if _, got, err := from.Ping(dst, 1, 0); err == nil && got == 1 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s is not reachable from %s after %s", dst, from.Name, limit)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// pickAddresses chooses the remote host's and the guest's addresses from the plan: the
+// remote takes the plan's gateway (so the default route works) or a free address in the
+// first planned subnet; the guest a free address on the first bridge that has one.
+func pickAddresses(p *plan.Plan) (remote, guest netip.Prefix, guestBridge string) {
+	used := map[netip.Addr]bool{}
+	var first *plan.Iface
+	for _, i := range p.Interfaces() {
+		c := i.Common()
+		for _, a := range c.Addresses {
+			used[a.Addr()] = true
+			if first == nil && a.Addr().Is4() {
+				first = c
+			}
+		}
+	}
+	if first == nil {
+		return
+	}
+	prefix := first.Addresses[0]
+	free := func(from int) netip.Prefix {
+		a := prefix.Masked().Addr()
+		for i := 0; i < from; i++ {
+			a = a.Next()
+		}
+		for used[a] || !prefix.Contains(a) {
+			a = a.Next()
+		}
+		used[a] = true
+		return netip.PrefixFrom(a, prefix.Bits())
+	}
+	if first.Gateway.IsValid() && prefix.Contains(first.Gateway) {
+		remote = netip.PrefixFrom(first.Gateway, prefix.Bits())
+		used[first.Gateway] = true
+	} else {
+		remote = free(100)
+	}
+	for _, br := range p.Bridges {
+		for _, a := range br.Addresses {
+			if a.Masked() == prefix.Masked() {
+				return remote, free(200), br.Name
+			}
+		}
+	}
+	return remote, guest, ""
+}

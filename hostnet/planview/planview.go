@@ -1,0 +1,102 @@
+// Package planview renders engine.Changes as plain text for a terminal:
+//
+//	+ create              new object
+//	~ update in place     attributes change, the link stays up
+//	-/+ replace           the object is taken down (or deleted) and set up again; the links
+//	                      that flap are listed, with the reason
+//	- delete              a marked object the plan no longer has
+//
+// Objects without changes are not shown. The text uses no colour and no terminal control.
+package planview
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/hostnet/hostnet/hostnet/engine"
+)
+
+// MaxFlaps is how many flapping links are named before "and N more".
+var MaxFlaps = 8
+
+var symbol = map[engine.Action]string{
+	engine.Create:  "+",
+	engine.Update:  "~",
+	engine.Replace: "-/+",
+	engine.Delete:  "-",
+}
+
+var verb = map[engine.Action]string{
+	engine.Create:  "create",
+	engine.Update:  "update in place",
+	engine.Replace: "replace",
+	engine.Delete:  "delete",
+}
+
+// Render writes the changes as text.
+func Render(w io.Writer, ch *engine.Changes) error {
+	_, err := io.WriteString(w, Text(ch))
+	return err
+}
+
+// Text renders the changes as text.
+func Text(ch *engine.Changes) string {
+	var b strings.Builder
+	objs := ch.ChangedObjects()
+	if len(objs) == 0 {
+		b.WriteString("No changes. The live network matches the plan.\n")
+		return b.String()
+	}
+	b.WriteString("hostnet will make these changes:\n")
+	for _, o := range objs {
+		b.WriteString("\n")
+		head := fmt.Sprintf("  %s %s %s", symbol[o.Action], verb[o.Action], o.Address)
+		if o.Name != "" && !strings.HasSuffix(o.Address, "."+o.Name) {
+			head += " (" + o.Name + ")"
+		}
+		b.WriteString(head + "\n")
+		width := 0
+		for _, a := range o.Attrs {
+			width = max(width, len(a.Name))
+		}
+		for _, a := range o.Attrs {
+			b.WriteString("      " + pad(a.Name, width) + "  " + value(a) + "\n")
+		}
+		if o.Reason != "" {
+			b.WriteString("      # " + o.Reason + "\n")
+		}
+		if len(o.Flaps) > 0 {
+			b.WriteString("      # links that go down and up: " + list(o.Flaps) + "\n")
+		}
+	}
+	s := ch.Summary
+	fmt.Fprintf(&b, "\nPlan: %d to create, %d to update in place, %d to replace, %d to delete (%d kernel operations).\n",
+		s.Create, s.Update, s.Replace, s.Delete, ch.NumSteps)
+	return b.String()
+}
+
+func pad(s string, n int) string { return s + strings.Repeat(" ", n-len(s)) }
+
+func value(a engine.AttrChange) string {
+	var v string
+	switch {
+	case a.Old == "" && a.New != "":
+		v = "+ " + a.New
+	case a.New == "" && a.Old != "":
+		v = "- " + a.Old
+	default:
+		v = a.Old + " → " + a.New
+	}
+	if a.Needs != "" {
+		v += "  (needs " + a.Needs + ")"
+	}
+	return v
+}
+
+func list(names []string) string {
+	if len(names) <= MaxFlaps {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:MaxFlaps], ", ") + fmt.Sprintf(" and %d more", len(names)-MaxFlaps)
+}

@@ -1,0 +1,28 @@
+# expect: error 8 "Invalid interface name"
+# expect: error 10 "Invalid interface name"
+# expect: error 23 "Invalid interface name"
+# expect: error 27 "Invalid interface name"
+# Longer than 15 bytes (also as the default VLAN name), '/', ':', whitespace, '%'.
+nic "uplink0" {
+  mac  = "52:54:00:00:00:01"
+  name = "uplink0/a"
+}
+bond "hypervisor-uplink" {
+  slaves = [nic.uplink0]
+  mode   = "active-backup"
+  miimon = 100
+}
+bond "b1" {
+  slaves = [nic.uplink1]
+  mode   = "active-backup"
+  miimon = 100
+}
+vlan "v" {
+  link = bond.b1
+  id   = 100
+  name = "b1:100"
+}
+nic "uplink1" { mac = "52:54:00:00:00:02" }
+bridge "br" {
+  name = "br %d"
+}

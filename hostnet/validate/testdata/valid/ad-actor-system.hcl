@@ -1,0 +1,8 @@
+# A unicast, locally administered LACP system MAC.
+nic "uplink0" { mac = "52:54:00:00:00:01" }
+nic "uplink1" { mac = "52:54:00:00:00:02" }
+bond "bond0" {
+  slaves          = [nic.uplink0, nic.uplink1]
+  mode            = "802.3ad"
+  ad_actor_system = "02:00:00:00:00:01"
+}

@@ -1,0 +1,9 @@
+# ARP monitoring with IPv6 NS targets only.
+nic "uplink0" { mac = "52:54:00:00:00:01" }
+nic "uplink1" { mac = "52:54:00:00:00:02" }
+bond "bond0" {
+  slaves        = [nic.uplink0, nic.uplink1]
+  mode          = "active-backup"
+  arp_interval  = 500
+  ns_ip6_target = ["2001:db8::1"]
+}
