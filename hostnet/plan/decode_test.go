@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -391,5 +392,43 @@ bond "bond0" { slaves = [nic.a, nic.b] }`)
 	}
 	if !(pos["a"] < pos["bond0"] && pos["bond0"] < pos["bond0.5"] && pos["bond0.5"] < pos["br0"]) {
 		t.Fatalf("order %v", pos)
+	}
+}
+
+// range goes well past cty's 1024 values: a host may carry every VLAN id.
+func TestRangeAllVLANs(t *testing.T) {
+	p := mustDecode(t, twoNICs+`vlan "all" {
+  for_each = range(1, 4095)
+  link = nic.a
+  id = each.value
+}`)
+	if len(p.VLANs) != 4094 || p.VLANs[4093].ID != 4094 {
+		t.Fatalf("got %d VLANs", len(p.VLANs))
+	}
+	for _, tt := range []struct{ expr, want string }{
+		{"range(3)", "[0,1,2]"}, {"range(2, 5)", "[2,3,4]"}, {"range(10, 0, -4)", "[10,6,2]"}, {"range(5, 5)", "[]"},
+	} {
+		p := mustDecode(t, twoNICs+`vlan "v" {
+  for_each = `+tt.expr+`
+  link = nic.a
+  id = each.value + 1
+}`)
+		var got []string
+		for _, v := range p.VLANs {
+			got = append(got, strconv.Itoa(v.ID-1))
+		}
+		if "["+strings.Join(got, ",")+"]" != tt.want {
+			t.Errorf("%s = %v, want %s", tt.expr, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"range(0, 1e9)", "range(1, 5, 0)", "range(1, 5, -1)"} {
+		_, diags := decode(t, twoNICs+`vlan "v" {
+  for_each = `+bad+`
+  link = nic.a
+  id = each.value
+}`)
+		if !diags.HasErrors() {
+			t.Errorf("%s: want an error", bad)
+		}
 	}
 }

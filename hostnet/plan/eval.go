@@ -15,7 +15,7 @@ import (
 
 // functions available in plan expressions.
 var functions = map[string]function.Function{
-	"range": stdlib.RangeFunc, "concat": stdlib.ConcatFunc, "format": stdlib.FormatFunc,
+	"range": rangeFunc, "concat": stdlib.ConcatFunc, "format": stdlib.FormatFunc,
 	"formatlist": stdlib.FormatListFunc, "join": stdlib.JoinFunc, "split": stdlib.SplitFunc,
 	"length": stdlib.LengthFunc, "lower": stdlib.LowerFunc, "upper": stdlib.UpperFunc,
 	"min": stdlib.MinFunc, "max": stdlib.MaxFunc, "keys": stdlib.KeysFunc, "values": stdlib.ValuesFunc,
@@ -386,5 +386,50 @@ var cidrHostFunc = function.New(&function.Spec{
 			return cty.NilVal, fmt.Errorf("hostnum %d is outside %s", n, p)
 		}
 		return cty.StringVal(netip.PrefixFrom(a, p.Bits()).String()), nil
+	},
+})
+
+// MaxRange bounds range(): enough for every VLAN id (4094) several times over, small
+// enough that a typo such as range(1e9) is an error, not an out-of-memory.
+const MaxRange = 65536
+
+// rangeFunc is range(limit), range(start, limit) or range(start, limit, step), as in
+// Terraform, without cty's cap of 1024 values, which is too few for a host's VLANs.
+var rangeFunc = function.New(&function.Spec{
+	VarParam: &function.Parameter{Name: "params", Type: cty.Number},
+	Type:     function.StaticReturnType(cty.List(cty.Number)),
+	Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+		var start, limit, step float64 = 0, 0, 1
+		f := make([]float64, len(args))
+		for i, a := range args {
+			if a.IsNull() || !a.IsKnown() {
+				return cty.NilVal, fmt.Errorf("range arguments must be known numbers")
+			}
+			f[i], _ = a.AsBigFloat().Float64()
+		}
+		switch len(f) {
+		case 1:
+			limit = f[0]
+		case 2:
+			start, limit = f[0], f[1]
+		case 3:
+			start, limit, step = f[0], f[1], f[2]
+		default:
+			return cty.NilVal, fmt.Errorf("range takes 1 to 3 arguments: range(limit), range(start, limit) or range(start, limit, step)")
+		}
+		if step == 0 || (step > 0) != (limit >= start) && limit != start {
+			return cty.NilVal, fmt.Errorf("range step must be non-zero and go from start towards limit")
+		}
+		if n := (limit - start) / step; n > MaxRange {
+			return cty.NilVal, fmt.Errorf("range would make more than %d values", MaxRange)
+		}
+		var vals []cty.Value
+		for v := start; (step > 0 && v < limit) || (step < 0 && v > limit); v += step {
+			vals = append(vals, cty.NumberFloatVal(v))
+		}
+		if len(vals) == 0 {
+			return cty.ListValEmpty(cty.Number), nil
+		}
+		return cty.ListVal(vals), nil
 	},
 })
