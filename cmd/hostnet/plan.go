@@ -153,6 +153,27 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, h *netlink.Handle, aut
 	return nil
 }
 
+// changeRunner returns the RunE of apply and destroy: load the plan, read the live state,
+// compute the change set with diffFn, then render, confirm and apply it.
+func changeRunner(flags *hostFlags, autoApprove *bool, verb string, diffFn func(*plan.Plan, *live.State) (*engine.Changes, error)) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), flags)
+		if err != nil {
+			return err
+		}
+		h, s, err := readLive()
+		if err != nil {
+			return withCode(exitError, err)
+		}
+		defer h.Close()
+		ch, err := diffFn(p, s)
+		if err != nil {
+			return withCode(exitError, err)
+		}
+		return applyChanges(cmd, ch, h, *autoApprove, verb)
+	}
+}
+
 func newApplyCmd() *cobra.Command {
 	var flags hostFlags
 	var autoApprove bool
@@ -168,22 +189,7 @@ state back once and reports anything the kernel did not take.`,
 		Example: `  hostnet apply /etc/hostnet/
   hostnet apply --auto-approve --var-file hv1.vars.hcl site/`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), &flags)
-			if err != nil {
-				return err
-			}
-			h, s, err := readLive()
-			if err != nil {
-				return withCode(exitError, err)
-			}
-			defer h.Close()
-			ch, err := engine.Diff(p, s)
-			if err != nil {
-				return withCode(exitError, err)
-			}
-			return applyChanges(cmd, ch, h, autoApprove, "apply")
-		},
+		RunE: changeRunner(&flags, &autoApprove, "apply", engine.Diff),
 	}
 	flags.register(cmd)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
@@ -202,22 +208,7 @@ NICs themselves are never deleted, and nothing without the mark is touched.`,
 		Example: `  hostnet destroy /etc/hostnet/
   hostnet destroy --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), &flags)
-			if err != nil {
-				return err
-			}
-			h, s, err := readLive()
-			if err != nil {
-				return withCode(exitError, err)
-			}
-			defer h.Close()
-			ch, err := engine.DestroyChanges(p, s)
-			if err != nil {
-				return withCode(exitError, err)
-			}
-			return applyChanges(cmd, ch, h, autoApprove, "destroy")
-		},
+		RunE: changeRunner(&flags, &autoApprove, "destroy", engine.DestroyChanges),
 	}
 	flags.register(cmd)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "destroy without asking")

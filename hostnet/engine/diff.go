@@ -189,7 +189,14 @@ func (d *differ) changes() *Changes {
 		return v
 	}
 	sort.SliceStable(d.dels, func(i, j int) bool { return dep(d.dels[i].link) > dep(d.dels[j].link) })
+	deleted := map[int]bool{}
 	for _, x := range d.dels {
+		deleted[x.link.Index] = true
+	}
+	for _, x := range d.dels {
+		if x.link.Kind == "vlan" && deleted[x.link.ParentIndex] {
+			continue // the kernel deletes a VLAN with its real device, in one batch: far cheaper
+		}
 		d.step(PhaseLinksDel, x.object, "delete "+kindName(x.link)+" "+x.link.Name, op{kind: opLinkDelete, link: x.link.Name})
 	}
 	sort.SliceStable(d.steps, func(i, j int) bool { return d.steps[i].Phase < d.steps[j].Phase })

@@ -13,24 +13,7 @@ import (
 	"time"
 
 	"github.com/hostnet/hostnet/hostnet/live"
-	"github.com/hostnet/hostnet/hostnet/plan"
 )
-
-// scalePlan is the fixture's bond0 + br0 plus n VLANs on bond0, each with its own bridge.
-func scalePlan(n int) *plan.Plan {
-	p := fixture()
-	p.VLANs, p.Bridges = nil, p.Bridges[:1]
-	for i := 0; i < n; i++ {
-		id := 100 + i
-		v := &plan.VLAN{Iface: plan.Iface{Kind: plan.KindVLAN, Name: fmt.Sprintf("bond0.%d", id)}, Link: p.Bonds[0], ID: id}
-		v.Addr = fmt.Sprintf(`vlan.tenant["%d"]`, id)
-		br := &plan.Bridge{Iface: plan.Iface{Kind: plan.KindBridge, Name: fmt.Sprintf("br%d", id)}, Ports: []plan.Interface{v}}
-		br.Addr = fmt.Sprintf(`bridge.tenant["%d"]`, id)
-		p.VLANs = append(p.VLANs, v)
-		p.Bridges = append(p.Bridges, br)
-	}
-	return p
-}
 
 // ipBatch is the same topology as an `ip -batch` file: the speed floor.
 func ipBatch(n int) string {

@@ -479,6 +479,67 @@ func (d *decoder) decodeNetwork(in *instance) {
 		m, _ := d.toUint(a, v, 68, 65535)
 		n.MTU = int(m)
 	}
+	n.Bandwidth = d.bandwidth(in, in.n.content.Attributes)
+	for _, c := range in.n.nested["portgroup"] {
+		pg := &PortGroup{Range: c.MissingItemRange}
+		if a := c.Attributes["name"]; a != nil {
+			pg.Name = d.toString(a, d.eval(a.Expr, in.ctx))
+		}
+		if a := c.Attributes["default"]; a != nil {
+			pg.Default = d.toBool(a, d.eval(a.Expr, in.ctx))
+		}
+		pg.Bandwidth = d.bandwidth(in, c.Attributes)
+		n.PortGroups = append(n.PortGroups, pg)
+	}
 	n.Source = in.src
 	d.pending = n
+}
+
+// bandwidth reads the inbound_* and outbound_* attributes; nil when none is set.
+func (d *decoder) bandwidth(in *instance, attrs hcl.Attributes) *Bandwidth {
+	var bw Bandwidth
+	for _, dir := range []struct {
+		prefix string
+		rate   **Rate
+	}{{"inbound_", &bw.Inbound}, {"outbound_", &bw.Outbound}} {
+		for _, f := range []struct {
+			name string
+			lo   uint64
+		}{{"average", 1}, {"peak", 1}, {"burst", 1}} {
+			a := attrs[dir.prefix+f.name]
+			if a == nil {
+				continue
+			}
+			v := d.eval(a.Expr, in.ctx)
+			if !v.IsWhollyKnown() || v.IsNull() {
+				continue
+			}
+			n, ok := d.toUint(a, v, f.lo, 1<<32-1)
+			if !ok {
+				continue
+			}
+			if *dir.rate == nil {
+				*dir.rate = &Rate{}
+			}
+			switch f.name {
+			case "average":
+				(*dir.rate).Average = n
+			case "peak":
+				(*dir.rate).Peak = n
+			case "burst":
+				(*dir.rate).Burst = n
+			}
+		}
+		if r := *dir.rate; r != nil && r.Average == 0 {
+			a := attrs[dir.prefix+"peak"]
+			if a == nil {
+				a = attrs[dir.prefix+"burst"]
+			}
+			d.errorf(a.Expr.Range().Ptr(), "Missing "+dir.prefix+"average", "libvirt needs %saverage (KiB/s) whenever %speak or %sburst is set.", dir.prefix, dir.prefix, dir.prefix)
+		}
+	}
+	if bw.Inbound == nil && bw.Outbound == nil {
+		return nil
+	}
+	return &bw
 }

@@ -177,6 +177,32 @@ type Network struct {
 	Bridge    *Bridge
 	Autostart bool
 	MTU       int
+	// Bandwidth is libvirt's QoS for the network as a whole (the aggregate of its guests);
+	// nil = none. PortGroups are the network's <portgroup>s, in source order.
+	Bandwidth  *Bandwidth
+	PortGroups []*PortGroup
+}
+
+// Bandwidth is libvirt's <bandwidth>: rates in kilobytes per second, bursts in kilobytes.
+// Inbound is traffic towards the guests. A nil direction is unlimited.
+type Bandwidth struct {
+	Inbound, Outbound *Rate
+}
+
+// Rate is one direction of a Bandwidth. Zero means "not set"; libvirt needs Average
+// whenever Peak or Burst is set.
+type Rate struct {
+	Average, Peak, Burst uint64
+}
+
+// PortGroup is a libvirt network <portgroup>: a named class of guest ports (here: with
+// its own bandwidth), which guest interfaces pick with portgroup='name'. The default one
+// applies to interfaces that name none.
+type PortGroup struct {
+	Name      string
+	Default   bool
+	Bandwidth *Bandwidth
+	Range     hcl.Range // the portgroup block
 }
 
 // Interfaces lists every interface in creation order: NICs, bonds, VLANs, bridges. VLANs

@@ -32,11 +32,21 @@ var schemas = map[string]*hcl.BodySchema{
 	"vlan":            {Attributes: attrs("for_each", "link", "id", "protocol")},
 	"bridge":          {Attributes: attrs("for_each", "ports", "stp", "forward_delay", "ageing_time", "vlan_filtering", "multicast_snooping")},
 	"route":           {Attributes: []hcl.AttributeSchema{{Name: "for_each"}, {Name: "to"}, {Name: "via"}, {Name: "dev"}, {Name: "metric"}, {Name: "table"}}},
-	"libvirt_network": {Attributes: []hcl.AttributeSchema{{Name: "for_each"}, {Name: "name"}, {Name: "bridge"}, {Name: "autostart"}, {Name: "mtu"}}},
+	"libvirt_network": {
+		Attributes: append([]hcl.AttributeSchema{{Name: "for_each"}, {Name: "name"}, {Name: "bridge"}, {Name: "autostart"}, {Name: "mtu"}}, bandwidthAttrs...),
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "portgroup"}},
+	},
+}
+
+// bandwidthAttrs are libvirt's <bandwidth> rates, flat: inbound_average = 1000 (KiB/s).
+var bandwidthAttrs = []hcl.AttributeSchema{
+	{Name: "inbound_average"}, {Name: "inbound_peak"}, {Name: "inbound_burst"},
+	{Name: "outbound_average"}, {Name: "outbound_peak"}, {Name: "outbound_burst"},
 }
 
 var nestedSchemas = map[string]*hcl.BodySchema{
-	"slave": {Attributes: []hcl.AttributeSchema{{Name: "nic", Required: true}, {Name: "queue_id"}, {Name: "prio"}}},
+	"slave":     {Attributes: []hcl.AttributeSchema{{Name: "nic", Required: true}, {Name: "queue_id"}, {Name: "prio"}}},
+	"portgroup": {Attributes: append([]hcl.AttributeSchema{{Name: "name", Required: true}, {Name: "default"}}, bandwidthAttrs...)},
 }
 
 func bondOptionAttrs() []hcl.AttributeSchema {
