@@ -1,0 +1,110 @@
+//go:build lab
+
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
+)
+
+// The tests of this file change the network: they run inside the lab kernel.
+func TestMain(m *testing.M) { lab.RunTestMain(m) }
+
+const cliPlan = `nic "uplink0" { mac = "52:54:00:00:0c:01" }
+nic "uplink1" { mac = "52:54:00:00:0c:02" }
+
+bond "bond0" {
+  slaves = [nic.uplink0, nic.uplink1]
+  mode   = "active-backup"
+  miimon = 100
+}
+
+bridge "br0" {
+  ports     = [bond.bond0]
+  addresses = ["198.51.100.10/24"]
+}
+
+vlan "v" {
+  for_each = range(10, 13)
+  link     = bond.bond0
+  id       = each.value
+}
+`
+
+func labNICs(t *testing.T, macs ...string) {
+	t.Helper()
+	tp, err := topo.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tp.Close() })
+	for i, m := range macs {
+		mac, _ := net.ParseMAC(m)
+		if err := tp.AddNIC("uplink"+string(rune('0'+i)), mac); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// plan --detailed-exitcode says 2 before apply and 0 after; destroy returns to 2.
+func TestCLIPlanApplyDestroyExitCodes(t *testing.T) {
+	labNICs(t, "52:54:00:00:0c:01", "52:54:00:00:0c:02")
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	if err := os.WriteFile(file, []byte(cliPlan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"plan", "--detailed-exitcode", file}, 2, "+ create bond.bond0"},
+		{[]string{"apply", file}, 1, "apply cancelled"}, // "no" on stdin
+		{[]string{"plan", "--detailed-exitcode", file}, 2, "Plan: "},
+		{[]string{"apply", "--auto-approve", file}, 0, "Apply complete"},
+		{[]string{"plan", "--detailed-exitcode", file}, 0, "No changes"},
+		{[]string{"apply", "--auto-approve", file}, 0, "No changes"},
+		{[]string{"status", "--plan", file}, 0, "No drift"},
+		{[]string{"destroy", "--auto-approve", file}, 0, "Destroy complete"},
+		{[]string{"plan", "--detailed-exitcode", file}, 2, "+ create bond.bond0"},
+	}
+	for _, st := range steps {
+		code, out, errs := runCLIInput(t, "no\n", st.args...)
+		if code != st.code || !strings.Contains(out+errs, st.want) {
+			t.Fatalf("hostnet %s: exit %d (want %d), output lacks %q:\n%s%s", strings.Join(st.args, " "), code, st.code, st.want, out, errs)
+		}
+	}
+}
+
+// A plan for another host changes nothing and says why.
+func TestCLIHostGuard(t *testing.T) {
+	labNICs(t, "52:54:00:00:0c:01", "52:54:00:00:0c:02")
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	os.WriteFile(file, []byte("host { name = \"not-this-host\" }\n"+cliPlan), 0o644)
+	code, _, errs := runCLI(t, "apply", "--auto-approve", file)
+	if code != 1 || !strings.Contains(errs, `the plan is for host "not-this-host"`) {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if code, out, _ := runCLI(t, "plan", "--detailed-exitcode", "--ignore-host-guard", file); code != 2 {
+		t.Fatalf("nothing may have changed: exit %d\n%s", code, out)
+	}
+}
+
+// The README's first command runs this: the whole demo on the default plan.
+func TestCLILabDemo(t *testing.T) {
+	code, out, errs := runCLI(t, "lab", "demo", "--inside")
+	for _, want := range []string{"Apply complete", "active slave: uplink1", "No changes. The live network matches the plan.", "Destroy complete"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	if code != 0 || t.Failed() {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}
