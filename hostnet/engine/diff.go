@@ -922,6 +922,7 @@ func (d *differ) ports(b *plan.Bridge, ch *Change, l *live.Link) {
 	for _, p := range b.Ports {
 		name := d.name[p]
 		if d.withMastr[name] {
+			ch.Attrs = append(ch.Attrs, AttrChange{Name: "port", New: name})
 			continue
 		}
 		cur := ""

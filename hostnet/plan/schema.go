@@ -32,10 +32,7 @@ var schemas = map[string]*hcl.BodySchema{
 	"vlan":            {Attributes: attrs("for_each", "link", "id", "protocol")},
 	"bridge":          {Attributes: attrs("for_each", "ports", "stp", "forward_delay", "ageing_time", "vlan_filtering", "multicast_snooping")},
 	"route":           {Attributes: []hcl.AttributeSchema{{Name: "for_each"}, {Name: "to"}, {Name: "via"}, {Name: "dev"}, {Name: "metric"}, {Name: "table"}}},
-	"libvirt_network": {
-		Attributes: append([]hcl.AttributeSchema{{Name: "for_each"}, {Name: "name"}, {Name: "bridge"}, {Name: "autostart"}, {Name: "mtu"}}, bandwidthAttrs...),
-		Blocks:     []hcl.BlockHeaderSchema{{Type: "portgroup"}},
-	},
+	"libvirt_network": {Attributes: append([]hcl.AttributeSchema{{Name: "for_each"}, {Name: "name"}, {Name: "bridge"}, {Name: "autostart"}, {Name: "mtu"}}, bandwidthAttrs...), Blocks: []hcl.BlockHeaderSchema{{Type: "portgroup"}}},
 }
 
 // bandwidthAttrs are libvirt's <bandwidth> rates, flat: inbound_average = 1000 (KiB/s).

@@ -67,7 +67,11 @@ func Text(ch *engine.Changes) string {
 			b.WriteString("      # " + o.Reason + "\n")
 		}
 		if len(o.Flaps) > 0 {
-			b.WriteString("      # links that go down and up: " + list(o.Flaps) + "\n")
+			if o.Action == engine.Delete {
+				b.WriteString("      # links removed: " + list(o.Flaps) + "\n")
+			} else {
+				b.WriteString("      # links that go down and up: " + list(o.Flaps) + "\n")
+			}
 		}
 	}
 	s := ch.Summary
