@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 
 	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/engine"
@@ -55,17 +55,12 @@ func loadForHost(out io.Writer, path string, f *hostFlags) (*plan.Plan, error) {
 }
 
 // readLive reads the live kernel state of this network namespace.
-func readLive() (*netlink.Handle, *live.State, error) {
-	h, err := netlink.NewHandle()
+func readLive() (*live.State, error) {
+	s, err := live.Read(netns.None())
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening netlink: %w", err)
+		return nil, fmt.Errorf("reading the live network state: %w", err)
 	}
-	s, err := live.Read(h)
-	if err != nil {
-		h.Close()
-		return nil, nil, fmt.Errorf("reading the live network state: %w", err)
-	}
-	return h, s, nil
+	return s, nil
 }
 
 func newPlanCmd() *cobra.Command {
@@ -94,11 +89,10 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 			if err != nil {
 				return err
 			}
-			h, s, err := readLive()
+			s, err := readLive()
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			defer h.Close()
 			ch, err := engine.Diff(p, s)
 			if err != nil {
 				return withCode(exitError, err)
@@ -133,7 +127,7 @@ func confirm(in io.Reader, out io.Writer, question string) bool {
 }
 
 // applyChanges renders, confirms and applies a change set. verb is "apply" or "destroy".
-func applyChanges(cmd *cobra.Command, ch *engine.Changes, h *netlink.Handle, autoApprove bool, verb string) error {
+func applyChanges(cmd *cobra.Command, ch *engine.Changes, autoApprove bool, verb string) error {
 	out := cmd.OutOrStdout()
 	if err := planview.Render(out, ch); err != nil {
 		return err
@@ -144,7 +138,7 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, h *netlink.Handle, aut
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, fmt.Sprintf("Do you want to %s these changes?", verb)) {
 		return withCode(exitError, fmt.Errorf("%s cancelled; nothing was changed", verb))
 	}
-	rep, err := engine.Apply(context.Background(), h, ch)
+	rep, err := engine.Apply(context.Background(), netns.None(), ch)
 	if err != nil {
 		return withCode(exitError, fmt.Errorf("%s failed: %w", verb, err))
 	}
@@ -161,16 +155,15 @@ func changeRunner(flags *hostFlags, autoApprove *bool, verb string, diffFn func(
 		if err != nil {
 			return err
 		}
-		h, s, err := readLive()
+		s, err := readLive()
 		if err != nil {
 			return withCode(exitError, err)
 		}
-		defer h.Close()
 		ch, err := diffFn(p, s)
 		if err != nil {
 			return withCode(exitError, err)
 		}
-		return applyChanges(cmd, ch, h, *autoApprove, verb)
+		return applyChanges(cmd, ch, *autoApprove, verb)
 	}
 }
 

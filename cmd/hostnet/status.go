@@ -24,11 +24,10 @@ kernel (drift). Status changes nothing.`,
   hostnet status --json | jq '.bonds[] | {name, active_slave}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			h, s, err := readLive()
+			s, err := readLive()
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			defer h.Close()
 			var drift *engine.Changes
 			if planPath != "" {
 				p, err := loadForHost(cmd.ErrOrStderr(), planPath, &flags)

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 
 	"github.com/hostnet/hostnet/hostnet/live"
 )
@@ -78,13 +78,13 @@ func (e *NotConvergedError) Error() string {
 // Apply runs the steps of ch in order, then reads the state back once and diffs it again:
 // anything not converged is an error naming the object and attribute. With nothing to do it
 // sends nothing and reports "no changes".
-func Apply(ctx context.Context, h *netlink.Handle, ch *Changes) (*Report, error) {
+func Apply(ctx context.Context, ns netns.NsHandle, ch *Changes) (*Report, error) {
 	rep := &Report{Planned: len(ch.steps)}
 	if len(ch.steps) == 0 {
 		rep.Message = "no changes"
 		return rep, nil
 	}
-	c, err := live.Dial(h)
+	c, err := live.Dial(ns)
 	if err != nil {
 		return rep, err
 	}

@@ -64,10 +64,10 @@ type Summary struct {
 
 // Changes is the whole plan of changes: JSON-serializable and rendering-neutral.
 type Changes struct {
-	Objects []Change `json:"objects"`
-	Summary Summary  `json:"summary"`
-	Changed bool     `json:"changed"` // whether anything changes
-	NumSteps int     `json:"steps"`   // kernel operations Apply will run
+	Objects  []Change `json:"objects"`
+	Summary  Summary  `json:"summary"`
+	Changed  bool     `json:"changed"` // whether anything changes
+	NumSteps int      `json:"steps"`   // kernel operations Apply will run
 
 	steps   []Step
 	plan    *plan.Plan

@@ -102,7 +102,7 @@ func DestroyChanges(p *plan.Plan, s *live.State) (*Changes, error) {
 		d.objects = append(d.objects, Change{Address: obj, Kind: "route", Name: r.Dst.String(), Action: Delete,
 			Attrs: []AttrChange{{Name: "route", Old: routeText(r.Gateway, dev)}}})
 		d.step(PhaseRoutesDel, obj, "delete route "+r.Dst.String()+" "+routeText(r.Gateway, dev),
-			op{kind: opRouteDel, route: routeSpec{Dst: r.Dst, Gateway: r.Gateway, Dev: dev, Metric: r.Priority, Table: r.Table}})
+			op{kind: opRouteDel, route: &routeSpec{Dst: r.Dst, Gateway: r.Gateway, Dev: dev, Metric: r.Priority, Table: r.Table}})
 	}
 	c := d.changes()
 	c.destroy = true

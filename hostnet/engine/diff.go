@@ -62,15 +62,14 @@ type differ struct {
 	p *plan.Plan
 	s *live.State
 
-	name      map[plan.Interface]string // kernel name after apply
-	planned   map[string]plan.Interface // by kernel name
-	nicLink   map[*plan.NIC]*live.Link
-	master    map[string]string // slave/port name -> master name
-	bonds     map[*plan.Bond]*bondDiff
-	gone      map[int]bool   // live ifindexes deleted (explicitly or with their lower)
-	withMastr map[string]bool // links created with IFLA_MASTER already set
-	released  map[string]bool
-	keptRoute map[int]bool // index into s.Routes of routes the plan keeps
+	name       map[plan.Interface]string // kernel name after apply
+	planned    map[string]plan.Interface // by kernel name
+	nicLink    map[*plan.NIC]*live.Link
+	master     map[string]string // slave/port name -> master name
+	bonds      map[*plan.Bond]*bondDiff
+	gone       map[int]bool    // live ifindexes deleted (explicitly or with their lower)
+	withMaster map[string]bool // links created with IFLA_MASTER already set
+	keptRoute  map[int]bool    // index into s.Routes of routes the plan keeps
 
 	objects []Change
 	steps   []Step
@@ -83,16 +82,18 @@ type differ struct {
 func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
 	d := &differ{
 		p: p, s: s,
-		name:      map[plan.Interface]string{},
-		planned:   map[string]plan.Interface{},
-		nicLink:   map[*plan.NIC]*live.Link{},
-		master:    map[string]string{},
-		bonds:     map[*plan.Bond]*bondDiff{},
-		gone:      map[int]bool{},
-		withMastr: map[string]bool{},
-		released:  map[string]bool{},
-		keptRoute: map[int]bool{},
+		name:       map[plan.Interface]string{},
+		planned:    map[string]plan.Interface{},
+		nicLink:    map[*plan.NIC]*live.Link{},
+		master:     map[string]string{},
+		bonds:      map[*plan.Bond]*bondDiff{},
+		gone:       map[int]bool{},
+		withMaster: map[string]bool{},
+		keptRoute:  map[int]bool{},
 	}
+	nIfaces := len(p.NICs) + len(p.Bonds) + len(p.VLANs) + len(p.Bridges)
+	d.steps = make([]Step, 0, nIfaces+len(p.Routes))
+	d.objects = make([]Change, 0, nIfaces+len(p.Routes))
 	// NICs are found by MAC: every missing one is an error, and nothing is planned.
 	for _, n := range p.NICs {
 		if len(n.MAC) == 0 {
@@ -394,7 +395,7 @@ func (d *differ) gateway(i plan.Interface, ch *Change, l *live.Link) {
 				d.keptRoute[k] = true // handled here, not as an extra route
 				old = append(old, r.Gateway.String())
 				d.step(PhaseRoutesDel, Addr(i), "delete default route via "+r.Gateway.String()+" dev "+l.Name,
-					op{kind: opRouteDel, route: routeSpec{Dst: r.Dst, Gateway: r.Gateway, Dev: l.Name, Metric: r.Priority, Table: r.Table}})
+					op{kind: opRouteDel, route: &routeSpec{Dst: r.Dst, Gateway: r.Gateway, Dev: l.Name, Metric: r.Priority, Table: r.Table}})
 			}
 		}
 	}
@@ -402,7 +403,7 @@ func (d *differ) gateway(i plan.Interface, ch *Change, l *live.Link) {
 		dst := defaultRoute(gw)
 		ch.Attrs = append(ch.Attrs, AttrChange{Name: "gateway", Old: strings.Join(old, ", "), New: gw.String()})
 		d.step(PhaseRoutes, Addr(i), "add default route via "+gw.String()+" dev "+name,
-			op{kind: opRouteAdd, route: routeSpec{Dst: dst, Gateway: gw, Dev: name, Metric: metricFor(dst, 0),
+			op{kind: opRouteAdd, route: &routeSpec{Dst: dst, Gateway: gw, Dev: name, Metric: metricFor(dst, 0),
 				Table: unix.RT_TABLE_MAIN, Protocol: live.RouteProtocol}})
 	} else if len(old) > 0 {
 		ch.Attrs = append(ch.Attrs, AttrChange{Name: "gateway", Old: strings.Join(old, ", ")})
@@ -441,7 +442,6 @@ func (d *differ) nic(n *plan.NIC) {
 		closed = haveLink.Kind == "bond"
 		ch.Attrs = append(ch.Attrs, AttrChange{Name: "master", Old: haveLink.Name, New: orNone(want)})
 		if have != "" && (want == "" || wantBond) {
-			d.released[l.Name] = true
 			d.step(PhaseNICs, obj, "release "+l.Name+" from "+have, op{kind: opLinkSet, link: l.Name, master: ptr("")})
 		}
 		if want != "" && closed {
@@ -802,7 +802,7 @@ func (d *differ) vlan(v *plan.VLAN) {
 		if m := d.master[v.Name]; m != "" {
 			if _, ok := d.planned[m].(*plan.Bridge); ok {
 				o.master = ptr(m)
-				d.withMastr[v.Name] = true
+				d.withMaster[v.Name] = true
 				ch.Attrs = append(ch.Attrs, AttrChange{Name: "master", New: m})
 			}
 		}
@@ -921,7 +921,7 @@ func (d *differ) bridge(b *plan.Bridge) {
 func (d *differ) ports(b *plan.Bridge, ch *Change, l *live.Link) {
 	for _, p := range b.Ports {
 		name := d.name[p]
-		if d.withMastr[name] {
+		if d.withMaster[name] {
 			ch.Attrs = append(ch.Attrs, AttrChange{Name: "port", New: name})
 			continue
 		}
@@ -977,13 +977,13 @@ func (d *differ) routes() {
 				d.keptRoute[k] = true
 				old = append(old, routeText(lr.Gateway, d.s.Name(lr.OIF)))
 				d.step(PhaseRoutesDel, obj, "delete route "+lr.Dst.String()+" "+routeText(lr.Gateway, d.s.Name(lr.OIF)),
-					op{kind: opRouteDel, route: routeSpec{Dst: lr.Dst, Gateway: lr.Gateway, Dev: d.s.Name(lr.OIF), Metric: lr.Priority, Table: lr.Table}})
+					op{kind: opRouteDel, route: &routeSpec{Dst: lr.Dst, Gateway: lr.Gateway, Dev: d.s.Name(lr.OIF), Metric: lr.Priority, Table: lr.Table}})
 			}
 		}
 		if !exact {
 			ch.Attrs = append(ch.Attrs, AttrChange{Name: "route", Old: strings.Join(old, ", "), New: routeText(r.Via, dev)})
 			d.step(PhaseRoutes, obj, "add route "+dst.String()+" "+routeText(r.Via, dev),
-				op{kind: opRouteAdd, route: routeSpec{Dst: dst, Gateway: r.Via, Dev: dev, Metric: metric, Table: table,
+				op{kind: opRouteAdd, route: &routeSpec{Dst: dst, Gateway: r.Via, Dev: dev, Metric: metric, Table: table,
 					Protocol: live.RouteProtocol}})
 			ch.Action = Create
 			if len(old) > 0 {
@@ -1001,7 +1001,7 @@ func (d *differ) routes() {
 			Action: Delete, Attrs: []AttrChange{{Name: "route", Old: routeText(lr.Gateway, d.s.Name(lr.OIF))}},
 			Reason: "added by hostnet and not in the plan"})
 		d.step(PhaseRoutesDel, "route."+lr.Dst.String(), "delete route "+lr.Dst.String()+" "+routeText(lr.Gateway, d.s.Name(lr.OIF)),
-			op{kind: opRouteDel, route: routeSpec{Dst: lr.Dst, Gateway: lr.Gateway, Dev: d.s.Name(lr.OIF), Metric: lr.Priority, Table: lr.Table}})
+			op{kind: opRouteDel, route: &routeSpec{Dst: lr.Dst, Gateway: lr.Gateway, Dev: d.s.Name(lr.OIF), Metric: lr.Priority, Table: lr.Table}})
 	}
 }
 

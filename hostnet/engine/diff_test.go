@@ -96,7 +96,7 @@ func after(opts bonding.Options) *live.State {
 		Alias: "hostnet:bond.bond0", Bond: &live.Bond{Options: opts, Reported: rep}}
 	br := &live.Link{Index: 11, Name: "br0", Kind: "bridge", MAC: mac0, MTU: 1500, Flags: up, Alias: "hostnet:bridge.br0",
 		Bridge: &live.Bridge{ForwardDelay: 1500, AgeingTime: 30000, MulticastSnooping: true},
-		Addrs: []live.Addr{{Prefix: netip.MustParsePrefix("198.51.100.10/24")}, {Prefix: netip.MustParsePrefix("fe80::1/64")}}}
+		Addrs:  []live.Addr{{Prefix: netip.MustParsePrefix("198.51.100.10/24")}, {Prefix: netip.MustParsePrefix("fe80::1/64")}}}
 	vl := &live.Link{Index: 12, Name: "bond0.100", Kind: "vlan", MAC: mac0, MTU: 1500, Flags: up, MasterIndex: 13, ParentIndex: 10,
 		Alias: `hostnet:vlan.tenant["100"]`, VLAN: &live.VLAN{ID: 100, Protocol: unix.ETH_P_8021Q}}
 	br100 := &live.Link{Index: 13, Name: "br100", Kind: "bridge", MAC: mac0, MTU: 1500, Flags: up, Alias: `hostnet:bridge.tenant["100"]`,

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netns"
+
 	"github.com/hostnet/hostnet/hostnet/bonding"
 	"github.com/hostnet/hostnet/hostnet/lab"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
@@ -52,14 +54,14 @@ func cleanMarked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Apply(context.Background(), nil, ch); err != nil {
+	if _, err := Apply(context.Background(), netns.None(), ch); err != nil {
 		t.Errorf("cleanup: %v", err)
 	}
 }
 
 func read(t *testing.T) *live.State {
 	t.Helper()
-	s, err := live.Read(nil)
+	s, err := live.Read(netns.None())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +75,7 @@ func apply(t *testing.T, p *plan.Plan) (*Changes, *Report) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Apply(context.Background(), nil, ch)
+	rep, err := Apply(context.Background(), netns.None(), ch)
 	if err != nil {
 		for _, s := range ch.Steps() {
 			t.Log(s)
@@ -92,7 +94,7 @@ func requireNoChanges(t *testing.T, p *plan.Plan) {
 	if ch.HasChanges() {
 		t.Fatalf("re-plan not empty: %+v\n%v", ch.ChangedObjects(), ch.Steps())
 	}
-	rep, err := Apply(context.Background(), nil, ch)
+	rep, err := Apply(context.Background(), netns.None(), ch)
 	if err != nil || rep.Message != "no changes" || rep.Requests != 0 {
 		t.Fatalf("re-apply: %+v %v", rep, err)
 	}
@@ -164,7 +166,7 @@ func TestLabApplyReplanDestroy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Apply(context.Background(), nil, dch); err != nil {
+	if _, err := Apply(context.Background(), netns.None(), dch); err != nil {
 		t.Fatalf("destroy: %v\n%v", err, dch.Steps())
 	}
 	after := read(t).Normalized()
@@ -197,7 +199,7 @@ func TestLabModeChangeNeedsDown(t *testing.T) {
 			if o.Action != Replace || !slices.Contains(o.Flaps, "eth0") || !slices.Contains(o.Flaps, "br0") {
 				t.Fatalf("bond0 change: %+v", o)
 			}
-			rep, err := Apply(context.Background(), nil, ch)
+			rep, err := Apply(context.Background(), netns.None(), ch)
 			if err != nil {
 				t.Fatalf("%v\n%v", err, ch.Steps())
 			}
@@ -266,7 +268,7 @@ func TestLabInPlaceOptions(t *testing.T) {
 					t.Errorf("in-place change plans %q", s.Desc)
 				}
 			}
-			if _, err := Apply(context.Background(), nil, ch); err != nil {
+			if _, err := Apply(context.Background(), netns.None(), ch); err != nil {
 				t.Fatalf("%v\n%v", err, ch.Steps())
 			}
 			b := read(t).Link("bond0")
@@ -296,9 +298,9 @@ func TestLabAbsentNIC(t *testing.T) {
 func TestLabKernelRefuses(t *testing.T) {
 	labHost(t)
 	cases := []struct {
-		name  string
-		edit  func(p *plan.Plan)
-		want  []string
+		name string
+		edit func(p *plan.Plan)
+		want []string
 	}{
 		{"nic mtu above max", func(p *plan.Plan) {
 			p.Bonds[0].Slaves = p.Bonds[0].Slaves[:1]
@@ -321,7 +323,7 @@ func TestLabKernelRefuses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = Apply(context.Background(), nil, ch)
+			_, err = Apply(context.Background(), netns.None(), ch)
 			var se *StepError
 			if !errors.As(err, &se) {
 				t.Fatalf("err = %v, want a StepError", err)
@@ -336,5 +338,132 @@ func TestLabKernelRefuses(t *testing.T) {
 				t.Errorf("host changed:\n%s", d)
 			}
 		})
+	}
+}
+
+// An address the NIC had before hostnet (as after an installer) moves to the bridge the plan
+// puts it on: removed from the NIC before it is enslaved, added to br0.
+func TestLabAddressMoves(t *testing.T) {
+	tp := labHost(t)
+	c, err := live.Dial(netns.None())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := newResolver(read(t))
+	pre := netip.MustParsePrefix("198.51.100.10/24")
+	for _, o := range []op{{kind: opLinkSet, link: "eth0", up: ptr(true)}, {kind: opAddrAdd, link: "eth0", prefix: pre}} {
+		req, _ := o.request(r)
+		if err := c.Do(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := fixture()
+	ch, _ := apply(t, p)
+	if o := object(t, ch, "nic.uplink0"); !slices.ContainsFunc(o.Attrs, func(a AttrChange) bool { return a.Name == "address" && a.Old == pre.String() }) {
+		t.Errorf("nic.uplink0 change does not show the address leaving: %+v", o)
+	}
+	s := read(t)
+	for _, a := range s.Link("eth0").Addrs {
+		if !a.LinkLocal() {
+			t.Errorf("eth0 still has %s", a.Prefix)
+		}
+	}
+	if !slices.ContainsFunc(s.Link("br0").Addrs, func(a live.Addr) bool { return a.Prefix == pre }) {
+		t.Error("br0 lacks the address")
+	}
+	if _, recv, _ := tp.Root().Ping("198.51.100.1", 3, 20*time.Millisecond); recv == 0 {
+		t.Error("gateway unreachable after the move")
+	}
+	requireNoChanges(t, p)
+}
+
+// Per-slave options go in IFLA_INFO_SLAVE_DATA, in place.
+func TestLabSlaveOptions(t *testing.T) {
+	labHost(t)
+	p := fixture()
+	apply(t, p)
+	q, prio := uint16(1), int32(5)
+	p.Bonds[0].Slaves[0].QueueID = &q
+	p.Bonds[0].Slaves[1].Prio = &prio
+	ch, rep := apply(t, p)
+	if o := object(t, ch, "bond.bond0"); o.Action != Update {
+		t.Fatalf("%+v", o)
+	}
+	s := read(t)
+	if s.Link("eth0").BondSlave.QueueID != 1 || s.Link("eth1").BondSlave.Prio != 5 {
+		t.Errorf("slave data eth0 %+v eth1 %+v", s.Link("eth0").BondSlave, s.Link("eth1").BondSlave)
+	}
+	t.Logf("%d steps", rep.Steps)
+	requireNoChanges(t, p)
+}
+
+// 802.3ad options that are not IFDOWN change in place too.
+func TestLabLACPInPlace(t *testing.T) {
+	labHost(t)
+	p := fixture()
+	p.Bonds[0].Options = bondOpts(bonding.LACP, bonding.OptLACPRate, 1)
+	apply(t, p)
+	for _, kv := range [][]any{
+		{bonding.OptXmitHashPolicy, 2},
+		{bonding.OptMinLinks, 1},
+		{bonding.OptADActorSysPrio, 100},
+		{bonding.OptMiimon, 50},
+	} {
+		t.Run(bonding.Table[kv[0].(bonding.ID)].Name, func(t *testing.T) {
+			p.Bonds[0].Options.Set(kv[0].(bonding.ID), num(uint64(kv[1].(int))))
+			ch, err := Diff(p, read(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o := object(t, ch, "bond.bond0"); o.Action != Update {
+				t.Fatalf("%+v", o)
+			}
+			if _, err := Apply(context.Background(), netns.None(), ch); err != nil {
+				t.Fatalf("%v\n%v", err, ch.Steps())
+			}
+			requireNoChanges(t, p)
+		})
+	}
+}
+
+// live.Read reads the namespace it is given.
+func TestLabReadHandleNamespace(t *testing.T) {
+	labHost(t)
+	ns, err := netns.GetFromName("hn-switch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	s, err := live.Read(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Link("sw0") == nil || s.Link("eth0") != nil {
+		t.Errorf("read the wrong namespace: %v", s.Normalized())
+	}
+	if s, err := live.Read(netns.None()); err != nil || s.Link("eth0") == nil {
+		t.Errorf("root handle: %v", err)
+	}
+}
+
+// A value the kernel does not take as given (updelay is kept in miimon ticks: 250 ms with
+// miimon 100 becomes 200) is caught by the read-back: the error names object and attribute.
+func TestLabNotConverged(t *testing.T) {
+	labHost(t)
+	p := fixture()
+	p.Bonds[0].Options.Set(bonding.OptUpdelay, num(250))
+	ch, err := Diff(p, read(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Apply(context.Background(), netns.None(), ch)
+	var nc *NotConvergedError
+	if !errors.As(err, &nc) {
+		t.Fatalf("err = %v, want NotConvergedError", err)
+	}
+	t.Log(err)
+	if !strings.Contains(err.Error(), "bond.bond0: updelay is 200, the plan wants 250") || len(rep.Unconverged) != 1 {
+		t.Errorf("err = %v; unconverged %+v", err, rep.Unconverged)
 	}
 }

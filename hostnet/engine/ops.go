@@ -66,7 +66,7 @@ type op struct {
 	slaveData []attr // IFLA_INFO_SLAVE_DATA
 
 	prefix netip.Prefix // address ops
-	route  routeSpec    // route ops
+	route  *routeSpec   // route ops
 }
 
 type routeSpec struct {
@@ -267,7 +267,7 @@ func (o *op) linkRequest(r *resolver) (live.Request, error) {
 }
 
 func (o *op) routeRequest(r *resolver) (live.Request, error) {
-	rt := o.route
+	rt := *o.route
 	fam := byte(unix.AF_INET6)
 	if rt.Dst.Addr().Is4() {
 		fam = unix.AF_INET

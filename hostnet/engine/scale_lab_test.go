@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/vishvananda/netns"
 )
 
 // ipBatch is the same topology as an `ip -batch` file: the speed floor.
@@ -67,7 +68,7 @@ func TestLabScale(t *testing.T) {
 		}
 		t.Logf("ip -batch fresh: %v", ipTime)
 		// Remove it again (bond0 deletion takes its VLANs; bridges by hand).
-		c, _ := live.Dial(nil)
+		c, _ := live.Dial(netns.None())
 		s, _ := c.Read()
 		var reqs []live.Request
 		r := newResolver(s)
@@ -94,7 +95,7 @@ func TestLabScale(t *testing.T) {
 		tDiff := time.Since(t0) - tRead
 		old := BatchSize
 		BatchSize = bs
-		rep, err := Apply(context.Background(), nil, ch)
+		rep, err := Apply(context.Background(), netns.None(), ch)
 		BatchSize = old
 		if err != nil {
 			t.Fatal(err)
@@ -110,7 +111,7 @@ func TestLabScale(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err = Apply(context.Background(), nil, ch)
+		rep, err = Apply(context.Background(), netns.None(), ch)
 		noop := time.Since(t0)
 		if err != nil || ch.HasChanges() {
 			t.Fatalf("no-op: %v %v", err, ch.ChangedObjects())
@@ -125,7 +126,7 @@ func TestLabScale(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep, err = Apply(context.Background(), nil, dch)
+		rep, err = Apply(context.Background(), netns.None(), dch)
 		if err != nil {
 			t.Fatal(err)
 		}

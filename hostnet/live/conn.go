@@ -4,13 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"reflect"
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
@@ -59,20 +56,11 @@ func (e *Error) Error() string {
 // Unwrap lets errors.Is(err, unix.EBUSY) work.
 func (e *Error) Unwrap() error { return e.Errno }
 
-// Dial opens a Conn in h's network namespace. A nil h, or a Handle without sockets (the
-// library's package-level default), means the calling thread's namespace.
-func Dial(h *netlink.Handle) (*Conn, error) {
-	ns, err := handleNetns(h)
-	if err != nil {
-		return nil, err
-	}
-	var s *nl.NetlinkSocket
-	if ns.IsOpen() {
-		defer ns.Close()
-		s, err = nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
-	} else {
-		s, err = nl.GetNetlinkSocketAt(netns.None(), netns.None(), unix.NETLINK_ROUTE)
-	}
+// Dial opens a Conn in network namespace ns; netns.None() (or any closed handle) means the
+// calling thread's namespace. Taking the namespace, not a netlink.Handle, keeps the choice
+// explicit: the library's Handle does not expose the namespace of its sockets.
+func Dial(ns netns.NsHandle) (*Conn, error) {
+	s, err := nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("live: netlink socket: %w", err)
 	}
@@ -94,47 +82,11 @@ func Dial(h *netlink.Handle) (*Conn, error) {
 	return &Conn{s: s, pid: pid, seq: uint32(time.Now().UnixNano())}, nil
 }
 
-// Close releases the socket.
 func (c *Conn) Close() {
 	if c != nil && c.s != nil {
 		c.s.Close()
 		c.s = nil
 	}
-}
-
-var handleSocketsType = reflect.TypeOf(map[int]*nl.SocketHandle(nil))
-
-// handleNetns returns the network namespace of h's NETLINK_ROUTE socket when it differs
-// from the calling thread's, else netns.None(). The Handle keeps its sockets unexported;
-// reading them by reflection is checked against the library's layout and fails loudly
-// rather than silently acting on another namespace.
-func handleNetns(h *netlink.Handle) (netns.NsHandle, error) {
-	if h == nil {
-		return netns.None(), nil
-	}
-	v := reflect.ValueOf(h).Elem().FieldByName("sockets")
-	if !v.IsValid() || v.Type() != handleSocketsType {
-		return netns.None(), errors.New("live: unsupported netlink.Handle layout (library changed?)")
-	}
-	socks := *(*map[int]*nl.SocketHandle)(unsafe.Pointer(v.UnsafeAddr()))
-	if socks == nil {
-		return netns.None(), nil // package-level handle: current namespace
-	}
-	sh := socks[unix.NETLINK_ROUTE]
-	if sh == nil || sh.Socket == nil {
-		return netns.None(), errors.New("live: netlink.Handle has no NETLINK_ROUTE socket")
-	}
-	nsfd, err := unix.IoctlRetInt(sh.Socket.GetFd(), unix.SIOCGSKNS)
-	if err != nil {
-		return netns.None(), fmt.Errorf("live: namespace of the netlink handle: %w", err)
-	}
-	var a, b unix.Stat_t
-	if err := unix.Fstat(nsfd, &a); err == nil && unix.Stat("/proc/thread-self/ns/net", &b) == nil &&
-		a.Dev == b.Dev && a.Ino == b.Ino {
-		unix.Close(nsfd)
-		return netns.None(), nil
-	}
-	return netns.NsHandle(nsfd), nil
 }
 
 func (c *Conn) nextSeq() uint32 { return atomic.AddUint32(&c.seq, 1) }

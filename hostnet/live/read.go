@@ -4,8 +4,8 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/hostnet/hostnet/hostnet/bonding"
@@ -15,10 +15,10 @@ import (
 // (RTEXT_FILTER_SKIP_STATS, Linux 4.20+; older kernels ignore the bit).
 const rtextFilterSkipStats = 1 << 3
 
-// Read dumps links, addresses and routes of h's network namespace (nil h: the current one):
-// three dumps in all.
-func Read(h *netlink.Handle) (*State, error) {
-	c, err := Dial(h)
+// Read dumps links, addresses and routes of network namespace ns (netns.None(): the current
+// one): three dumps in all.
+func Read(ns netns.NsHandle) (*State, error) {
+	c, err := Dial(ns)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,10 @@
 // Package planview renders engine.Changes as plain text for a terminal:
 //
-//	+ create              new object
-//	~ update in place     attributes change, the link stays up
-//	-/+ replace           the object is taken down (or deleted) and set up again; the links
-//	                      that flap are listed, with the reason
-//	- delete              a marked object the plan no longer has
+//   - create              new object
+//     ~ update in place     attributes change, the link stays up
+//     -/+ replace           the object is taken down (or deleted) and set up again; the links
+//     that flap are listed, with the reason
+//   - delete              a marked object the plan no longer has
 //
 // Objects without changes are not shown. The text uses no colour and no terminal control.
 package planview

@@ -12,7 +12,7 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/hostnet/hostnet/hostnet/engine"
@@ -79,11 +79,7 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	}
 
 	step("hostnet plan")
-	h, err := netlink.NewHandle()
-	if err != nil {
-		return err
-	}
-	defer h.Close()
+	h := netns.None() // the lab's root namespace plays the hypervisor
 	ch, err := diff(h, p)
 	if err != nil {
 		return err
@@ -146,7 +142,7 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	return nil
 }
 
-func diff(h *netlink.Handle, p *plan.Plan) (*engine.Changes, error) {
+func diff(h netns.NsHandle, p *plan.Plan) (*engine.Changes, error) {
 	s, err := live.Read(h)
 	if err != nil {
 		return nil, err
@@ -154,7 +150,7 @@ func diff(h *netlink.Handle, p *plan.Plan) (*engine.Changes, error) {
 	return engine.Diff(p, s)
 }
 
-func printStatus(w io.Writer, h *netlink.Handle, p *plan.Plan) error {
+func printStatus(w io.Writer, h netns.NsHandle, p *plan.Plan) error {
 	s, err := live.Read(h)
 	if err != nil {
 		return err
@@ -168,7 +164,7 @@ func printStatus(w io.Writer, h *netlink.Handle, p *plan.Plan) error {
 
 // failover cuts the cable of the active slave of the first bond with two or more slaves
 // while a ping runs to the remote host, and shows what the traffic saw.
-func failover(w io.Writer, t *topo.Topology, h *netlink.Handle, remote netip.Prefix, guest *topo.Host, step func(string)) error {
+func failover(w io.Writer, t *topo.Topology, h netns.NsHandle, remote netip.Prefix, guest *topo.Host, step func(string)) error {
 	s, err := live.Read(h)
 	if err != nil {
 		return err
@@ -235,7 +231,7 @@ func failover(w io.Writer, t *topo.Topology, h *netlink.Handle, remote netip.Pre
 	return nil
 }
 
-func printStatusNoPlan(w io.Writer, h *netlink.Handle) error {
+func printStatusNoPlan(w io.Writer, h netns.NsHandle) error {
 	s, err := live.Read(h)
 	if err != nil {
 		return err
