@@ -15,9 +15,9 @@ import (
 type PingResult struct {
 	Sent, Received int
 	// MaxGap is the longest stretch without a reply: between the first
-	// request and the first reply, between consecutive replies, and (when
-	// replies are missing) from the last reply to the end of the wait.
-	// During a failover it is the outage as the traffic saw it.
+	// request and the first reply, between consecutive replies, and when the
+	// last requests got no reply, the time those requests covered on the send
+	// schedule. During a failover it is the outage as the traffic saw it.
 	MaxGap time.Duration
 }
 
@@ -82,18 +82,19 @@ func (h *Host) PingStats(dst string, count int, interval time.Duration) (PingRes
 		conn.WriteTo(echoRequest(id, uint16(i)), &net.IPAddr{IP: ip})
 	}
 	conn.SetReadDeadline(time.Now().Add(time.Second))
-	last := start
+	last, lastSeq := start, -1
 	for r := range replies {
 		res.Received++
 		if g := r.at.Sub(last); g > res.MaxGap {
 			res.MaxGap = g
 		}
 		last = r.at
+		lastSeq = max(lastSeq, r.seq)
 	}
-	if res.Received < res.Sent {
-		if g := time.Since(last); g > res.MaxGap {
-			res.MaxGap = g
-		}
+	// Requests after the last answered one were lost: they span that much of the
+	// schedule. (Waiting out the read deadline is not part of any outage.)
+	if tail := time.Duration(count-1-lastSeq) * interval; lastSeq < count-1 && tail > res.MaxGap {
+		res.MaxGap = tail
 	}
 	return res, nil
 }

@@ -1,0 +1,178 @@
+//go:build lab
+
+package examples
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netns"
+
+	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
+	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/hostnet/plan"
+	"github.com/hostnet/hostnet/hostnet/validate"
+)
+
+// These tests apply the examples to the lab's real kernel.
+func TestMain(m *testing.M) { lab.RunTestMain(m) }
+
+func load(t *testing.T, dir string) *plan.Plan {
+	t.Helper()
+	p, diags := plan.Load(dir, plan.LoadOptions{})
+	diags = append(diags, validate.Plan(p)...)
+	if diags.HasErrors() {
+		t.Fatalf("%s: %v", dir, diags)
+	}
+	return p
+}
+
+// hostFor builds the lab host of a plan: a switch as its switch block declares, and the
+// plan's NICs with their MAC addresses.
+func hostFor(t *testing.T, p *plan.Plan) *topo.Topology {
+	t.Helper()
+	tp, err := topo.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := tp.Close(); err != nil {
+			t.Errorf("topology cleanup: %v", err)
+		}
+	})
+	switch {
+	case p.Switch.LACP:
+		err = tp.SetSwitchLAG("802.3ad")
+	case p.Switch.StaticLAG:
+		err = tp.SetSwitchLAG("balance-xor")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range p.NICs {
+		if err := tp.AddNIC(n.Name, n.MAC); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tp
+}
+
+func read(t *testing.T) *live.State {
+	t.Helper()
+	s, err := live.Read(netns.None())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// Every example applies, verifies (Apply reads back and re-diffs), re-plans to no changes,
+// and destroys back to exactly the state before.
+func TestExamplesApplyReplanDestroy(t *testing.T) {
+	mains, err := filepath.Glob("*/main.hcl")
+	if err != nil || len(mains) < 6 {
+		t.Fatalf("examples: %v %v", mains, err)
+	}
+	for _, m := range mains {
+		dir := filepath.Dir(m)
+		t.Run(dir, func(t *testing.T) {
+			p := load(t, dir)
+			hostFor(t, p)
+			before := read(t).Normalized()
+
+			ch, err := engine.Diff(p, read(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			rep, err := engine.Apply(context.Background(), netns.None(), ch)
+			if err != nil {
+				t.Fatalf("apply: %v", err)
+			}
+			t.Logf("%s: %d kernel operations, applied and verified in %s", dir, rep.Steps, time.Since(start).Round(time.Millisecond))
+
+			again, err := engine.Diff(p, read(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.HasChanges() {
+				t.Fatalf("re-plan after apply is not empty: %+v", again.ChangedObjects())
+			}
+
+			dch, err := engine.DestroyChanges(p, read(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := engine.Apply(context.Background(), netns.None(), dch); err != nil {
+				t.Fatalf("destroy: %v", err)
+			}
+			after := read(t).Normalized()
+			if strings.Join(before, "\n") != strings.Join(after, "\n") {
+				t.Fatalf("destroy did not restore the prior state:\nbefore:\n%s\nafter:\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
+			}
+		})
+	}
+}
+
+// With active-backup under br0, a guest's ping to a remote host survives pulling the cable
+// of the active slave.
+func TestExampleActiveBackupFailover(t *testing.T) {
+	p := load(t, "kvm-active-backup")
+	tp := hostFor(t, p)
+	if _, err := tp.AddRemote("remote", "198.51.100.1/24"); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := engine.Diff(p, read(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.Apply(context.Background(), netns.None(), ch); err != nil {
+		t.Fatal(err)
+	}
+	guest, err := tp.AddGuest("guest", "198.51.100.200/24", "br0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, got, _ := guest.Ping("198.51.100.1", 1, 0); got == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("guest cannot reach the remote host before the failover")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	active := p.Bonds[0].Primary.Name
+	done := make(chan topo.PingResult, 1)
+	go func() {
+		r, err := guest.PingStats("198.51.100.1", 200, 10*time.Millisecond)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- r
+	}()
+	time.Sleep(500 * time.Millisecond)
+	if err := tp.CutNIC(active); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	t.Logf("cut %s under a 10 ms ping: %d/%d replies, longest gap %s", active, r.Received, r.Sent, r.MaxGap)
+	// miimon is 100 ms: the outage is a few ticks; losing more than a tenth means the
+	// guest's path did not fail over.
+	if r.Received < r.Sent*9/10 {
+		t.Fatalf("guest lost %d of %d pings across the failover", r.Sent-r.Received, r.Sent)
+	}
+	s := read(t)
+	bond := s.Link("bond0")
+	for _, sl := range s.Slaves(bond) {
+		if sl.Name == active && sl.BondSlave.State == 0 {
+			t.Fatalf("%s is still the active slave after its cable was pulled", active)
+		}
+	}
+}
