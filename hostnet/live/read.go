@@ -299,6 +299,10 @@ func parseBond(data []byte) *Bond {
 		}
 	})
 	forAttrs(data, func(t uint16, v []byte) {
+		if t == unix.IFLA_BOND_AD_INFO {
+			b.AD = parseADInfo(v)
+			return
+		}
 		id, ok := bondAttr[t]
 		if !ok || id == bonding.OptMode {
 			return
@@ -307,6 +311,26 @@ func parseBond(data []byte) *Bond {
 		b.Reported[id] = true
 	})
 	return b
+}
+
+// parseADInfo reads the 802.3ad active aggregator: what LACP negotiated with the partner.
+func parseADInfo(data []byte) *ADInfo {
+	ad := &ADInfo{}
+	forAttrs(data, func(t uint16, v []byte) {
+		switch t {
+		case unix.IFLA_BOND_AD_INFO_AGGREGATOR:
+			ad.AggregatorID = u16(v)
+		case unix.IFLA_BOND_AD_INFO_NUM_PORTS:
+			ad.NumPorts = u16(v)
+		case unix.IFLA_BOND_AD_INFO_ACTOR_KEY:
+			ad.ActorKey = u16(v)
+		case unix.IFLA_BOND_AD_INFO_PARTNER_KEY:
+			ad.PartnerKey = u16(v)
+		case unix.IFLA_BOND_AD_INFO_PARTNER_MAC:
+			ad.PartnerMAC = mac(v)
+		}
+	})
+	return ad
 }
 
 func parseAddr(data []byte) (int, Addr, bool) {

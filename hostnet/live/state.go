@@ -74,6 +74,17 @@ type Bridge struct {
 type Bond struct {
 	Options  bonding.Options
 	Reported [bonding.NumOptions]bool
+	AD       *ADInfo // 802.3ad only: the active aggregator
+}
+
+// ADInfo is IFLA_BOND_AD_INFO: the active aggregator and the LACP partner it agreed with.
+// A zero PartnerMAC means no partner answered (the switch runs no LACP on these ports).
+type ADInfo struct {
+	AggregatorID uint16
+	NumPorts     uint16
+	ActorKey     uint16
+	PartnerKey   uint16
+	PartnerMAC   net.HardwareAddr
 }
 
 // BondSlave is IFLA_INFO_SLAVE_DATA of a bond member.

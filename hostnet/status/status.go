@@ -41,6 +41,18 @@ type Bond struct {
 	ArpInterval uint64   `json:"arp_interval_ms,omitempty"`
 	Slaves      []Slave  `json:"slaves"`
 	Addresses   []string `json:"addresses,omitempty"`
+	LACP        *LACP    `json:"lacp,omitempty"` // 802.3ad only
+}
+
+// LACP is what 802.3ad negotiated: the active aggregator and the partner.
+type LACP struct {
+	AggregatorID uint16 `json:"aggregator_id"`
+	Ports        uint16 `json:"ports"`
+	ActorKey     uint16 `json:"actor_key"`
+	PartnerKey   uint16 `json:"partner_key"`
+	PartnerMAC   string `json:"partner_mac"`
+	// PartnerFound is false when no LACPDU came back: the switch ports run no LACP.
+	PartnerFound bool `json:"partner_found"`
 }
 
 // Slave is one bond member.
@@ -120,6 +132,10 @@ func bondOf(s *live.State, l *live.Link) Bond {
 		MAC: l.MAC.String(), Miimon: o.Num(bonding.OptMiimon), ArpInterval: o.Num(bonding.OptArpInterval),
 		ActiveSlave: o.Get(bonding.OptActiveSlave).Iface, Addresses: addrs(l),
 	}
+	if ad := l.Bond.AD; ad != nil {
+		b.LACP = &LACP{AggregatorID: ad.AggregatorID, Ports: ad.NumPorts, ActorKey: ad.ActorKey, PartnerKey: ad.PartnerKey,
+			PartnerMAC: ad.PartnerMAC.String(), PartnerFound: ad.PartnerMAC != nil && !isZero(ad.PartnerMAC)}
+	}
 	for _, sl := range s.Slaves(l) {
 		out := Slave{Name: sl.Name, SpeedMbps: speed(sl.Name)}
 		if bs := sl.BondSlave; bs != nil {
@@ -179,6 +195,13 @@ func WriteText(w io.Writer, r *Report) error {
 		if len(bd.Addresses) > 0 {
 			fmt.Fprintf(&b, "  addresses: %s\n", strings.Join(bd.Addresses, ", "))
 		}
+		if l := bd.LACP; l != nil {
+			if l.PartnerFound {
+				fmt.Fprintf(&b, "  lacp: aggregator %d with %d port(s), partner %s key %d\n", l.AggregatorID, l.Ports, l.PartnerMAC, l.PartnerKey)
+			} else {
+				fmt.Fprintf(&b, "  lacp: NO PARTNER: no LACPDU from the switch (aggregator %d, %d port(s)); check LACP on the switch ports\n", l.AggregatorID, l.Ports)
+			}
+		}
 		for _, sl := range bd.Slaves {
 			sp := "speed ?"
 			if sl.SpeedMbps > 0 {
@@ -236,4 +259,13 @@ func onOff(b bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+func isZero(mac []byte) bool {
+	for _, b := range mac {
+		if b != 0 {
+			return false
+		}
+	}
+	return true
 }
