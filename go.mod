@@ -19,6 +19,6 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.31.0 // indirect
 	golang.org/x/tools v0.38.0 // indirect
-	libvirt.org/go/libvirt v1.9000.0 // indirect
-	libvirt.org/go/libvirtxml v1.9000.0 // indirect
+	libvirt.org/go/libvirt v1.10000.0 // indirect
+	libvirt.org/go/libvirtxml v1.10000.0 // indirect
 )
