@@ -11,98 +11,20 @@ package libvirtnet
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"libvirt.org/go/libvirt"
 
-	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/lab/labvirt"
 )
 
-const testURI = "qemu:///system"
+const testURI = labvirt.URI
 
-func TestMain(m *testing.M) {
-	if !lab.Inside() {
-		lab.RunTestMain(m) // re-execs this binary inside the lab; never returns
-		return
-	}
-	stop, err := startLibvirtd()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
-
-// libvirtdLog is libvirtd's stderr inside the lab, shown when something fails.
-const libvirtdLog = "/run/hostnet-libvirtd.log"
-
-// startLibvirtd starts libvirtd inside the lab with empty state and waits until it
-// answers. Never call it outside a lab.
-func startLibvirtd() (stop func(), err error) {
-	if !lab.Inside() {
-		return nil, errors.New("refusing to start libvirtd outside the lab")
-	}
-	t0 := time.Now()
-	for _, d := range []string{"/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt", "/etc/libvirt/qemu", "/etc/libvirt/lxc", "/run/libvirt"} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return nil, err
-		}
-		if err := syscall.Mount("tmpfs", d, "tmpfs", 0, "mode=0755"); err != nil {
-			return nil, fmt.Errorf("tmpfs on %s: %w", d, err)
-		}
-	}
-	log, err := os.Create(libvirtdLog)
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command("/usr/sbin/libvirtd")
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start libvirtd: %w", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop = func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case err := <-exited:
-			b, _ := os.ReadFile(libvirtdLog)
-			return nil, fmt.Errorf("libvirtd exited (%v):\n%s", err, b)
-		default:
-		}
-		if _, err := os.Stat("/run/libvirt/libvirt-sock"); err == nil {
-			if c, err := Connect(testURI); err == nil {
-				c.Close()
-				fmt.Fprintf(os.Stderr, "lab: libvirtd up in %v\n", time.Since(t0).Round(time.Millisecond))
-				return stop, nil
-			}
-		}
-		if time.Now().After(deadline) {
-			stop()
-			b, _ := os.ReadFile(libvirtdLog)
-			return nil, fmt.Errorf("libvirtd did not answer within 60s:\n%s", b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// TestMain runs the tests inside the lab with a libvirtd of their own.
+func TestMain(m *testing.M) { labvirt.RunTestMain(m) }
 
 func connect(t *testing.T) *Conn {
 	t.Helper()
