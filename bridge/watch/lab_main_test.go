@@ -1,0 +1,12 @@
+//go:build lab
+
+package watch
+
+import (
+	"testing"
+
+	"github.com/hostnet/hostnet/hostnet/lab"
+)
+
+// The lab tests need bonding and a kernel of their own.
+func TestMain(m *testing.M) { lab.RunTestMain(m) }
