@@ -3,11 +3,16 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hostnet/hostnet/hostnet/lab"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
@@ -107,4 +112,79 @@ func TestCLILabDemo(t *testing.T) {
 	if code != 0 || t.Failed() {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in two goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func waitFor(t *testing.T, buf *syncBuffer, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !strings.Contains(buf.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q within %s:\n%s", want, limit, buf.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// hostnet watch finds the plan's bridged bond, announces on a real failover, and stops
+// cleanly on SIGTERM as a systemd service must.
+func TestCLIWatch(t *testing.T) {
+	tp, err := topo.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tp.Close() })
+	for i, m := range []string{"52:54:00:00:0c:01", "52:54:00:00:0c:02"} {
+		mac, _ := net.ParseMAC(m)
+		if err := tp.AddNIC("uplink"+string(rune('0'+i)), mac); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	os.WriteFile(file, []byte(strings.Replace(cliPlan, "miimon = 100", "miimon = 10", 1)), 0o644)
+	if code, out, errs := runCLI(t, "apply", "--auto-approve", file); code != 0 {
+		t.Fatalf("apply: %s%s", out, errs)
+	}
+	if _, err := tp.AddGuest("guest", "198.51.100.30/24", "br0"); err != nil {
+		t.Fatal(err)
+	}
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"watch", file}, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	waitFor(t, &stderr, "bonds=[bond0]", 5*time.Second)
+	if err := tp.CutNIC("uplink0"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, &stderr, "bond=bond0", 5*time.Second)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("watch exit %d:\n%s", code, stderr.String())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("watch did not stop on SIGTERM:\n%s", stderr.String())
+	}
+	t.Logf("watch log:\n%s", stderr.String())
 }

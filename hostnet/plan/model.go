@@ -246,3 +246,37 @@ func (p *Plan) Ordered() []Interface {
 	}
 	return out
 }
+
+// Bridging is one way a bond ends up under a bridge: as a port itself, or through a VLAN
+// (possibly stacked) that is the port. Guests on that bridge send through the bond, which
+// is what the bridge-over-bond rules and the failover re-announcer care about.
+type Bridging struct {
+	Bond   *Bond
+	Bridge *Bridge
+	Via    *VLAN // the VLAN that is the bridge port; nil when the bond itself is
+}
+
+// BondsUnderBridges lists every bond-under-bridge relation of the plan, in bridge order.
+func (p *Plan) BondsUnderBridges() []Bridging {
+	var out []Bridging
+	for _, br := range p.Bridges {
+		for _, port := range br.Ports {
+			var via *VLAN
+			low := port
+			for {
+				v, ok := low.(*VLAN)
+				if !ok || v.Link == nil {
+					break
+				}
+				if via == nil {
+					via = v
+				}
+				low = v.Link
+			}
+			if b, ok := low.(*Bond); ok {
+				out = append(out, Bridging{Bond: b, Bridge: br, Via: via})
+			}
+		}
+	}
+	return out
+}

@@ -14,9 +14,9 @@ const defaultForwardDelay = 15
 func (c *checker) under(b *plan.Bond) string {
 	bs := c.bridgedBy[b]
 	first := bs[0]
-	s := fmt.Sprintf("%s is a port of %s", name(b), name(first.bridge))
-	if first.via != nil {
-		s = fmt.Sprintf("%s carries %s, a port of %s", name(b), name(first.via), name(first.bridge))
+	s := fmt.Sprintf("%s is a port of %s", name(b), name(first.Bridge))
+	if first.Via != nil {
+		s = fmt.Sprintf("%s carries %s, a port of %s", name(b), name(first.Via), name(first.Bridge))
 	}
 	if n := len(bs) - 1; n > 0 {
 		s += fmt.Sprintf(" (and of %d more %s)", n, plural(n, "bridge", "bridges"))
@@ -95,7 +95,7 @@ func checkBridgedBonds(c *checker) {
 			continue // no MII monitor, no updelay (reported elsewhere if set)
 		}
 		for _, bg := range c.bridgedBy[b] {
-			br := bg.bridge
+			br := bg.Bridge
 			if !br.STP {
 				continue
 			}

@@ -44,12 +44,6 @@ var checks = []func(*checker){
 	checkRoutes,
 }
 
-// bridging records how a bond ends up under a bridge.
-type bridging struct {
-	bridge *plan.Bridge
-	via    *plan.VLAN // the VLAN that is the bridge port; nil when the bond itself is
-}
-
 type checker struct {
 	p     *plan.Plan
 	diags hcl.Diagnostics
@@ -57,7 +51,7 @@ type checker struct {
 
 	slaveOf   map[*plan.NIC][]*plan.Bond        // NIC -> bonds listing it (repeats kept)
 	portOf    map[plan.Interface][]*plan.Bridge // interface -> bridges listing it (repeats kept)
-	bridgedBy map[*plan.Bond][]bridging         // bond -> bridges above it
+	bridgedBy map[*plan.Bond][]plan.Bridging    // bond -> bridges above it
 	optBad    map[*plan.Bond]map[string]bool    // options already reported as not valid for the mode
 	seen      map[string]int                    // dedup key -> index in diags
 	more      map[int]int                       // index in diags -> further instances
@@ -68,7 +62,7 @@ func newChecker(p *plan.Plan) *checker {
 		p:         p,
 		slaveOf:   map[*plan.NIC][]*plan.Bond{},
 		portOf:    map[plan.Interface][]*plan.Bridge{},
-		bridgedBy: map[*plan.Bond][]bridging{},
+		bridgedBy: map[*plan.Bond][]plan.Bridging{},
 		optBad:    map[*plan.Bond]map[string]bool{},
 		seen:      map[string]int{},
 		more:      map[int]int{},
@@ -81,23 +75,10 @@ func newChecker(p *plan.Plan) *checker {
 	for _, br := range p.Bridges {
 		for _, port := range br.Ports {
 			c.portOf[port] = append(c.portOf[port], br)
-			// Walk down through (possibly stacked) VLANs to a bond.
-			var via *plan.VLAN
-			low := port
-			for {
-				if v, ok := low.(*plan.VLAN); ok && v.Link != nil {
-					if via == nil {
-						via = v
-					}
-					low = v.Link
-					continue
-				}
-				break
-			}
-			if b, ok := low.(*plan.Bond); ok {
-				c.bridgedBy[b] = append(c.bridgedBy[b], bridging{bridge: br, via: via})
-			}
 		}
+	}
+	for _, bg := range p.BondsUnderBridges() {
+		c.bridgedBy[bg.Bond] = append(c.bridgedBy[bg.Bond], bg)
 	}
 	return c
 }
