@@ -67,9 +67,14 @@ func checkBridgedBonds(c *checker) {
 					where, modeText(b), evidence("bridged-broadcast-lag"))
 			}
 		case bonding.LACP:
-			if !sw.LACP {
+			switch {
+			case sw.StaticLAG && !sw.LACP: // both set is its own error (switch-lacp-and-static-lag)
+				c.report("bridged-lacp-static-lag", subj,
+					"%s. It uses %s. %s %s In the lab this set-up passed in one run and failed (0/20) in another. Run LACP on the switch ports and declare switch { lacp = true }, or use balance-xor on the static LAG.",
+					where, modeText(b), switchText(c.p), evidence("bridged-lacp-static-lag"))
+			case !sw.LACP:
 				c.report("bridged-lacp-without-partner", subj,
-					"%s. It uses %s. %s %s Configure an LACP port group on the switch (MLAG across two switches) and declare switch { lacp = true }, or use active-backup.",
+					"%s. It uses %s. %s %s Guests keep working, on one link. For load sharing configure an LACP port group on the switch (MLAG across two switches) and declare switch { lacp = true }; otherwise active-backup says what you get.",
 					where, modeText(b), switchText(c.p), evidence("bridged-lacp-without-partner"))
 			}
 		case bonding.BalanceTLB, bonding.BalanceALB:
