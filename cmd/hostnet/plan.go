@@ -17,6 +17,7 @@ import (
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/planview"
+	"github.com/hostnet/hostnet/hostnet/safe"
 )
 
 // hostFlags are the flags of commands that read the live host.
@@ -126,35 +127,64 @@ func confirm(in io.Reader, out io.Writer, question string) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
-// applyChanges renders, confirms and applies a change set. verb is "apply" or "destroy".
-func applyChanges(cmd *cobra.Command, ch *engine.Changes, autoApprove bool, verb string) error {
+// applyChanges renders, confirms and applies a change set through package safe: the
+// snapshot is written first, any error restores it, and with --confirm-within a detached
+// watchdog restores it later unless `hostnet confirm` runs. verb is "apply" or "destroy".
+// The caller holds the state directory's lock.
+func applyChanges(cmd *cobra.Command, ch *engine.Changes, autoApprove bool, verb string, sr *safeRun) error {
 	out := cmd.OutOrStdout()
 	if err := planview.Render(out, ch); err != nil {
 		return err
 	}
 	if !ch.HasChanges() {
+		sr.noChanges(out)
 		return nil
 	}
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, fmt.Sprintf("Do you want to %s these changes?", verb)) {
 		return withCode(exitError, fmt.Errorf("%s cancelled; nothing was changed", verb))
 	}
-	rep, err := engine.Apply(context.Background(), netns.None(), ch)
+	snap, note, err := safe.Prepare(sr.dir, sr.state, sr.plan, sr.command)
+	if err != nil {
+		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
+	}
+	if note != "" {
+		fmt.Fprintln(out, note)
+	}
+	probes, baseline, err := sr.probesBefore(out)
+	if err != nil {
+		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
+	}
+	rep, err := safe.Apply(context.Background(), netns.None(), sr.dir, snap, ch, sr.confirmWithin > 0)
 	if err != nil {
 		return withCode(exitError, fmt.Errorf("%s failed: %w", verb, err))
 	}
 	fmt.Fprintf(out, "\n%s complete: %s (%d kernel operations in %s, verified in %s).\n",
 		strings.ToUpper(verb[:1])+verb[1:], rep.Message, rep.Steps, rep.Exec.Round(1e5), rep.Verify.Round(1e5))
+	if sr.confirmWithin > 0 {
+		return sr.startDeadman(out, probes, baseline)
+	}
 	return nil
 }
 
-// changeRunner returns the RunE of apply and destroy: load the plan, read the live state,
-// compute the change set with diffFn, then render, confirm and apply it.
-func changeRunner(flags *hostFlags, autoApprove *bool, verb string, diffFn func(*plan.Plan, *live.State) (*engine.Changes, error)) func(*cobra.Command, []string) error {
+// changeRunner returns the RunE of apply and destroy: load the plan, take the state
+// directory's lock, read the live state, compute the change set with diffFn, then render,
+// confirm and apply it safely.
+func changeRunner(flags *hostFlags, autoApprove *bool, verb string, diffFn func(*plan.Plan, *live.State) (*engine.Changes, error), sr *safeRun) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), flags)
 		if err != nil {
 			return err
 		}
+		if err := sr.check(p); err != nil {
+			return withCode(exitError, err)
+		}
+		sr.dir = safe.StateDir(sr.dir)
+		sr.command = verb + " " + argOr(args, ".")
+		lock, err := safe.Acquire(sr.dir, sr.command)
+		if err != nil {
+			return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
+		}
+		defer lock.Release()
 		s, err := readLive()
 		if err != nil {
 			return withCode(exitError, err)
@@ -163,13 +193,15 @@ func changeRunner(flags *hostFlags, autoApprove *bool, verb string, diffFn func(
 		if err != nil {
 			return withCode(exitError, err)
 		}
-		return applyChanges(cmd, ch, *autoApprove, verb)
+		sr.plan, sr.state = p, s
+		return applyChanges(cmd, ch, *autoApprove, verb, sr)
 	}
 }
 
 func newApplyCmd() *cobra.Command {
 	var flags hostFlags
 	var autoApprove bool
+	var sr safeRun
 	cmd := &cobra.Command{
 		Use:   "apply [PATH]",
 		Short: "Make the live network match the plan",
@@ -178,20 +210,29 @@ the kernel operations in dependency order: NICs (MTU, down, enslave), bonds, VLA
 and their ports, addresses, links up, routes. Bond options the kernel only takes with the bond
 down or without slaves (mode, fail_over_mac, lacp_rate, ...) are applied as bond down, release
 slaves, set, re-enslave, up; every other option changes in place. Afterwards apply reads the
-state back once and reports anything the kernel did not take.`,
+state back once and reports anything the kernel did not take.
+
+Before the first change apply writes a snapshot of everything it may touch to the state
+directory (--state-dir, $HOSTNET_STATE_DIR, default /run/hostnet); on any error it restores
+the snapshot and reports both. With --confirm-within a detached watchdog restores it after
+the given time unless 'hostnet confirm' runs (or every --probe passes) first: safe over the
+SSH link being reconfigured. One apply, destroy or rollback runs at a time per host.`,
 		Example: `  hostnet apply /etc/hostnet/
-  hostnet apply --auto-approve --var-file hv1.vars.hcl site/`,
+  hostnet apply --auto-approve --var-file hv1.vars.hcl site/
+  hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: changeRunner(&flags, &autoApprove, "apply", engine.Diff),
+		RunE: changeRunner(&flags, &autoApprove, "apply", engine.Diff, &sr),
 	}
 	flags.register(cmd)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
+	sr.register(cmd, true)
 	return cmd
 }
 
 func newDestroyCmd() *cobra.Command {
 	var flags hostFlags
 	var autoApprove bool
+	var sr safeRun
 	cmd := &cobra.Command{
 		Use:   "destroy [PATH]",
 		Short: "Remove what the plan created, in reverse order",
@@ -201,9 +242,10 @@ NICs themselves are never deleted, and nothing without the mark is touched.`,
 		Example: `  hostnet destroy /etc/hostnet/
   hostnet destroy --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: changeRunner(&flags, &autoApprove, "destroy", engine.DestroyChanges),
+		RunE: changeRunner(&flags, &autoApprove, "destroy", engine.DestroyChanges, &sr),
 	}
 	flags.register(cmd)
+	sr.register(cmd, false)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "destroy without asking")
 	return cmd
 }

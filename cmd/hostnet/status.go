@@ -12,6 +12,7 @@ func newStatusCmd() *cobra.Command {
 	var flags hostFlags
 	var planPath string
 	var asJSON bool
+	var stateDir string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the live bonds, bridges and VLANs, and drift from a plan",
@@ -38,6 +39,7 @@ kernel (drift). Status changes nothing.`,
 					return withCode(exitError, err)
 				}
 			}
+			printPending(cmd, stateDir, asJSON)
 			r := status.Build(s, drift)
 			if asJSON {
 				return diag.WriteJSON(cmd.OutOrStdout(), r)
@@ -48,5 +50,6 @@ kernel (drift). Status changes nothing.`,
 	flags.register(cmd)
 	cmd.Flags().StringVar(&planPath, "plan", "", "compare with this plan and list the drift")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	addStateDirFlag(cmd, &stateDir)
 	return cmd
 }

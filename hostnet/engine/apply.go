@@ -16,6 +16,12 @@ import (
 // each request on its own.
 var BatchSize = 256
 
+// FaultHook is for fault-injection tests: when set, Apply calls it for every kernel
+// operation just before sending it, with the operation's 0-based position in Steps(). A
+// non-nil error makes that operation fail as if the kernel had refused it: it is not sent,
+// nor is any later one, and Apply returns a *StepError for it. Production code leaves it nil.
+var FaultHook func(index int, s Step) error
+
 // Report says what Apply did.
 type Report struct {
 	Message  string        `json:"message"`  // "no changes", "applied N steps"
@@ -97,6 +103,10 @@ func Apply(ctx context.Context, ns netns.NsHandle, ch *Changes) (*Report, error)
 		rep.Message = fmt.Sprintf("failed after %d of %d steps", rep.Steps, len(ch.steps))
 		return rep, err
 	}
+	if ch.plan == nil && !ch.destroy {
+		rep.Message = fmt.Sprintf("applied %d steps", rep.Steps) // FixChanges: the caller verifies
+		return rep, nil
+	}
 	t1 := time.Now()
 	s, err := c.Read()
 	if err != nil {
@@ -140,13 +150,17 @@ func run(ctx context.Context, c *live.Conn, ch *Changes, rep *Report) error {
 		}
 		next := end
 		reqs := make([]live.Request, 0, end-start)
+		var buildErr error
 		for i := start; i < end; i++ {
 			req, err := steps[i].op.request(r)
+			if err == nil && FaultHook != nil {
+				err = FaultHook(i, steps[i])
+			}
 			if err != nil {
 				if len(reqs) == 0 {
 					return &StepError{Index: i, Total: len(steps), Step: steps[i], Err: err}
 				}
-				end = i // send what is built, then fail on this one
+				end, buildErr = i, err // send what is built, then fail on this one
 				break
 			}
 			reqs = append(reqs, req)
@@ -175,8 +189,7 @@ func run(ctx context.Context, c *live.Conn, ch *Changes, rep *Report) error {
 			return first
 		}
 		if end < next {
-			_, err := steps[end].op.request(r)
-			return &StepError{Index: end, Total: len(steps), Step: steps[end], Err: err}
+			return &StepError{Index: end, Total: len(steps), Step: steps[end], Err: buildErr}
 		}
 		start = end
 	}

@@ -327,8 +327,23 @@ func (d *differ) setUp(i plan.Interface, ch *Change, l *live.Link, force bool) {
 		if !l.Up() {
 			ch.Attrs = append(ch.Attrs, AttrChange{Name: "state", Old: "down", New: "up"})
 		}
-		d.step(PhaseUp, Addr(i), "set "+d.name[i]+" up", op{kind: opLinkSet, link: d.name[i], up: ptr(true)})
+		d.step(upPhase(i), Addr(i), "set "+d.name[i]+" up", op{kind: opLinkSet, link: d.name[i], up: ptr(true)})
 	}
+}
+
+// upPhase is when an existing bond or bridge that is down comes up: with its kind's phase,
+// so that a VLAN created on it later in the same apply can be created up (the kernel
+// refuses an up VLAN on a down lower link, ENETDOWN; found by the fault-injection test of
+// package safe, whose restore met a bond left down). NICs and VLANs come up with the other
+// links, last, so that a failed NIC step leaves them as they were.
+func upPhase(i plan.Interface) Phase {
+	switch i.(type) {
+	case *plan.Bond:
+		return PhaseBonds
+	case *plan.Bridge:
+		return PhaseBridges
+	}
+	return PhaseUp
 }
 
 func (d *differ) addrs(i plan.Interface, ch *Change, l *live.Link) {

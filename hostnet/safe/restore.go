@@ -1,0 +1,122 @@
+package safe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netns"
+
+	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/live"
+)
+
+// RestoreReport says what Restore did.
+type RestoreReport struct {
+	Steps    int           `json:"steps"` // engine steps of the snapshot's plan that ran
+	Fixes    int           `json:"fixes"` // FixChanges steps that ran
+	Duration time.Duration `json:"duration_ns"`
+	// Residual lists what still differs from the snapshot afterwards (see Snapshot.Verify);
+	// empty when the restore is complete.
+	Residual []string `json:"residual,omitempty"`
+}
+
+func (r *RestoreReport) String() string {
+	if r == nil {
+		return "not restored"
+	}
+	s := fmt.Sprintf("%d kernel operations in %s", r.Steps+r.Fixes, r.Duration.Round(100*time.Microsecond))
+	if len(r.Residual) > 0 {
+		s += fmt.Sprintf(", %d differences left", len(r.Residual))
+	}
+	return s
+}
+
+// RestoreError is a restore that did not bring the snapshot's links back as they were.
+type RestoreError struct {
+	Report *RestoreReport
+	Err    error // the first kernel error, if any
+}
+
+func (e *RestoreError) Error() string {
+	var parts []string
+	if e.Err != nil {
+		parts = append(parts, e.Err.Error())
+	}
+	if e.Report != nil && len(e.Report.Residual) > 0 {
+		parts = append(parts, "still differs from the snapshot:\n  "+strings.Join(e.Report.Residual, "\n  "))
+	}
+	return "restore incomplete: " + strings.Join(parts, "; ")
+}
+
+func (e *RestoreError) Unwrap() error { return e.Err }
+
+// Restore brings the links of snap back to their recorded state in network namespace ns:
+// the snapshot's plan (Snapshot.Plan) diffed against the live state and applied by the
+// engine, then the Fixes for what a plan cannot say, then one read-back that Verify
+// compares with the snapshot. It keeps going after a kernel error, so that as much as
+// possible is put back, and returns a *RestoreError when anything is left.
+func Restore(ctx context.Context, ns netns.NsHandle, snap *Snapshot) (*RestoreReport, error) {
+	t0 := time.Now()
+	rep := &RestoreReport{}
+	var first error
+	note := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	p, err := snap.Plan()
+	if err != nil {
+		return rep, &RestoreError{Report: rep, Err: err}
+	}
+	// Two rounds: a kernel error in the first (a link busy while the kernel tears another
+	// down) usually clears on a second diff of the state it left.
+	for round := 0; round < 2; round++ {
+		s, err := live.Read(ns)
+		if err != nil {
+			return rep, &RestoreError{Report: rep, Err: err}
+		}
+		snap.Adopt(s)
+		ch, err := engine.Diff(p, s)
+		if err != nil {
+			note(err)
+			break
+		}
+		if !ch.HasChanges() {
+			break
+		}
+		r, err := engine.Apply(ctx, ns, ch)
+		if r != nil {
+			rep.Steps += r.Steps
+		}
+		var nc *engine.NotConvergedError
+		if err == nil || errors.As(err, &nc) {
+			break // what the plan could not say is for the fixes
+		}
+		if round == 1 {
+			note(err)
+		}
+	}
+	s, err := live.Read(ns)
+	if err != nil {
+		return rep, &RestoreError{Report: rep, Err: err}
+	}
+	if fixes := snap.Fixes(s); len(fixes) > 0 {
+		r, err := engine.Apply(ctx, ns, engine.FixChanges(s, fixes))
+		if r != nil {
+			rep.Fixes += r.Steps
+		}
+		note(err)
+		if s, err = live.Read(ns); err != nil {
+			return rep, &RestoreError{Report: rep, Err: err}
+		}
+	}
+	rep.Residual = snap.Verify(s)
+	rep.Duration = time.Since(t0)
+	if first != nil || len(rep.Residual) > 0 {
+		return rep, &RestoreError{Report: rep, Err: first}
+	}
+	return rep, nil
+}
