@@ -32,6 +32,10 @@ func addStateDirFlag(cmd *cobra.Command, dir *string) {
 
 // safeRun carries what apply and destroy need for package safe.
 type safeRun struct {
+	// probes and baseline are the --probe results taken before the kernel changes.
+	probes   []string
+	baseline []bool
+
 	dir           string
 	confirmWithin time.Duration
 	probeSpecs    []string

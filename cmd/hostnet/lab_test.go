@@ -14,12 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/lab/labvirt"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
 )
 
-// The tests of this file change the network: they run inside the lab kernel.
-func TestMain(m *testing.M) { lab.RunTestMain(m) }
+// The tests of this file change the network: they run inside the lab kernel, with a
+// libvirtd of their own.
+func TestMain(m *testing.M) { labvirt.RunTestMain(m) }
 
 const cliPlan = `nic "uplink0" { mac = "52:54:00:00:0c:01" }
 nic "uplink1" { mac = "52:54:00:00:0c:02" }
@@ -187,4 +188,71 @@ func TestCLIWatch(t *testing.T) {
 		t.Fatalf("watch did not stop on SIGTERM:\n%s", stderr.String())
 	}
 	t.Logf("watch log:\n%s", stderr.String())
+}
+
+const netPlan = cliPlan + `
+bridge "vbr" {
+  for_each = vlan.v
+  name     = "vbr${each.key}"
+  ports    = [each.value]
+}
+
+libvirt_network "host" {
+  bridge = bridge.br0
+}
+
+libvirt_network "tenant" {
+  for_each = bridge.vbr
+  bridge   = each.value
+}
+`
+
+// libvirt networks are planned with the kernel changes, applied after the bridges they use,
+// re-plan to nothing, and go first on destroy.
+func TestCLILibvirtNetworks(t *testing.T) {
+	labNICs(t, "52:54:00:00:0c:01", "52:54:00:00:0c:02")
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	os.WriteFile(file, []byte(netPlan), 0o644)
+	steps := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"plan", "--detailed-exitcode", file}, 2, "+ create libvirt network tenant11"},
+		{[]string{"apply", "--auto-approve", file}, 0, "libvirt networks: 4 change(s) applied"},
+		{[]string{"plan", "--detailed-exitcode", file}, 0, "No libvirt network changes"},
+		{[]string{"destroy", "--auto-approve", file}, 0, "- delete libvirt network host"},
+		{[]string{"plan", "--detailed-exitcode", file}, 2, "+ create libvirt network host"},
+	}
+	for _, st := range steps {
+		code, out, errs := runCLIInput(t, "", st.args...)
+		if code != st.code || !strings.Contains(out+errs, st.want) {
+			t.Fatalf("hostnet %s: exit %d (want %d), output lacks %q:\n%s%s", strings.Join(st.args, " "), code, st.code, st.want, out, errs)
+		}
+	}
+}
+
+// With libvirtd unreachable, apply sets up the host part and says the networks were not;
+// a re-run against the daemon converges. destroy changes nothing without libvirt.
+func TestCLILibvirtDown(t *testing.T) {
+	labNICs(t, "52:54:00:00:0c:01", "52:54:00:00:0c:02")
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	os.WriteFile(file, []byte(netPlan), 0o644)
+	down := "--libvirt-uri=qemu:///system?socket=/run/no-such-libvirtd.sock"
+	code, out, errs := runCLI(t, "apply", "--auto-approve", down, file)
+	if code != 1 || !strings.Contains(errs, "the host part is applied, but libvirt networks were not") || !strings.Contains(out, "Apply complete") {
+		t.Fatalf("apply with libvirt down: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "destroy", "--auto-approve", down, file); code != 1 || !strings.Contains(errs, "nothing was changed") {
+		t.Fatalf("destroy with libvirt down: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, errs := runCLI(t, "apply", "--auto-approve", file); code != 0 || !strings.Contains(out, "No changes. The live network matches the plan.") {
+		t.Fatalf("re-run: exit %d\n%s%s", code, out, errs)
+	}
+	if code, out, _ := runCLI(t, "plan", "--detailed-exitcode", file); code != 0 {
+		t.Fatalf("after the re-run: exit %d\n%s", code, out)
+	}
+	if code, out, errs := runCLI(t, "destroy", "--auto-approve", file); code != 0 {
+		t.Fatalf("destroy: exit %d\n%s%s", code, out, errs)
+	}
 }

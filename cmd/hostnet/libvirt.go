@@ -68,14 +68,18 @@ func planNetworks(stderr io.Writer, p *plan.Plan, f *libvirtFlags, destroy bool)
 	return n, nil
 }
 
-// applyNetworks runs the libvirt changes. Networks go on bridges the kernel has now: s is
-// the live state read after the kernel part was applied and verified, so a network is
-// never started on a missing bridge (libvirt itself would start it).
+// apply runs the libvirt changes. Networks go on bridges the kernel has now: s is the live
+// state read after the kernel part was applied and verified, so a network is never started
+// on a missing bridge (libvirt itself would start it). A nil s is for destroy, which only
+// stops and undefines.
 func (n *networkPlan) apply(s *live.State) error {
 	if !n.hasChanges() {
 		return nil
 	}
 	exists := func(name string) bool {
+		if s == nil {
+			return true
+		}
 		l := s.Link(name)
 		return l != nil && l.Bridge != nil
 	}

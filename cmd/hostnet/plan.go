@@ -18,6 +18,7 @@ import (
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/planview"
 	"github.com/hostnet/hostnet/hostnet/safe"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
 // hostFlags are the flags of commands that read the live host.
@@ -64,8 +65,17 @@ func readLive() (*live.State, error) {
 	return s, nil
 }
 
+// jsonPlan is `plan --json`: the kernel changes and the libvirt network changes.
+type jsonPlan struct {
+	Kernel  *engine.Changes     `json:"kernel"`
+	Libvirt *libvirtnet.Changes `json:"libvirt,omitempty"`
+	// LibvirtError says why the libvirt networks could not be planned.
+	LibvirtError string `json:"libvirt_error,omitempty"`
+}
+
 func newPlanCmd() *cobra.Command {
 	var flags hostFlags
+	var lf libvirtFlags
 	var asJSON, detailed bool
 	cmd := &cobra.Command{
 		Use:   "plan [PATH]",
@@ -98,20 +108,33 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 			if err != nil {
 				return withCode(exitError, err)
 			}
+			nets, netErr := planNetworks(cmd.ErrOrStderr(), p, &lf, false)
+			defer nets.close()
 			if asJSON {
-				if err := diag.WriteJSON(out, ch); err != nil {
+				j := jsonPlan{Kernel: ch}
+				if nets != nil {
+					j.Libvirt = nets.changes
+				}
+				if netErr != nil {
+					j.LibvirtError = netErr.Error()
+				}
+				if err := diag.WriteJSON(out, j); err != nil {
 					return err
 				}
-			} else if err := planview.Render(out, ch); err != nil {
+			} else if err := renderAll(out, ch, nets); err != nil {
 				return err
 			}
-			if detailed && ch.HasChanges() {
+			if netErr != nil {
+				return withCode(exitError, fmt.Errorf("libvirt networks: %w", netErr))
+			}
+			if detailed && (ch.HasChanges() || nets.hasChanges()) {
 				return withCode(exitChanges, nil)
 			}
 			return nil
 		},
 	}
 	flags.register(cmd)
+	lf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the changes as JSON")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	return cmd
@@ -127,22 +150,80 @@ func confirm(in io.Reader, out io.Writer, question string) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
-// applyChanges renders, confirms and applies a change set through package safe: the
-// snapshot is written first, any error restores it, and with --confirm-within a detached
-// watchdog restores it later unless `hostnet confirm` runs. verb is "apply" or "destroy".
-// The caller holds the state directory's lock.
-func applyChanges(cmd *cobra.Command, ch *engine.Changes, autoApprove bool, verb string, sr *safeRun) error {
-	out := cmd.OutOrStdout()
+// renderAll prints the kernel changes and, when libvirt is involved, the network changes.
+func renderAll(out io.Writer, ch *engine.Changes, nets *networkPlan) error {
 	if err := planview.Render(out, ch); err != nil {
 		return err
 	}
-	if !ch.HasChanges() {
+	if nets == nil {
+		return nil
+	}
+	fmt.Fprintln(out)
+	return planview.RenderNetworks(out, nets.changes)
+}
+
+// applyChanges renders, confirms and applies a change set. The kernel part goes through
+// package safe: the snapshot is written first, any error restores it, and with
+// --confirm-within a detached watchdog restores it later unless `hostnet confirm` runs.
+// libvirt networks come after the kernel part on apply (on bridges read back from the
+// kernel) and before it on destroy (no network is left on a missing bridge). netErr is
+// why libvirt could not be planned: destroy then changes nothing; apply applies the host
+// part and reports it, so a re-run converges once libvirtd answers. verb is "apply" or
+// "destroy". The caller holds the state directory's lock.
+func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, netErr error, autoApprove bool, verb string, sr *safeRun) error {
+	out := cmd.OutOrStdout()
+	if err := renderAll(out, ch, nets); err != nil {
+		return err
+	}
+	if netErr != nil && verb == "destroy" {
+		return withCode(exitError, fmt.Errorf("libvirt networks: %w; nothing was changed (networks go before the bridges they use)", netErr))
+	}
+	if netErr != nil {
+		fmt.Fprintf(out, "\nlibvirt networks cannot be planned: %v\nThe host part above can still be applied; run apply again once libvirt answers.\n", netErr)
+	}
+	if !ch.HasChanges() && !nets.hasChanges() {
 		sr.noChanges(out)
+		if netErr != nil {
+			return withCode(exitError, fmt.Errorf("libvirt networks: %w", netErr))
+		}
 		return nil
 	}
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, fmt.Sprintf("Do you want to %s these changes?", verb)) {
 		return withCode(exitError, fmt.Errorf("%s cancelled; nothing was changed", verb))
 	}
+	if verb == "destroy" {
+		if err := nets.apply(nil); err != nil {
+			return withCode(exitError, fmt.Errorf("destroy failed at the libvirt networks: %w; the networks were put back and the host part was not changed", err))
+		}
+	}
+	if ch.HasChanges() {
+		if err := applyKernel(out, ch, verb, sr); err != nil {
+			return err
+		}
+	}
+	if verb == "apply" {
+		if netErr != nil {
+			return withCode(exitError, fmt.Errorf("the host part is applied, but libvirt networks were not: %w; run apply again once libvirt answers", netErr))
+		}
+		if nets.hasChanges() {
+			s, err := readLive()
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			if err := nets.apply(s); err != nil {
+				return withCode(exitError, fmt.Errorf("the host part is applied, but the libvirt networks failed and were put back: %w", err))
+			}
+			fmt.Fprintf(out, "libvirt networks: %d change(s) applied.\n", len(nets.changes.Changes))
+		}
+	}
+	if sr.confirmWithin > 0 && ch.HasChanges() {
+		return sr.startDeadman(out, sr.probes, sr.baseline)
+	}
+	return nil
+}
+
+// applyKernel applies the kernel changes safely (snapshot, restore on error).
+func applyKernel(out io.Writer, ch *engine.Changes, verb string, sr *safeRun) error {
 	snap, note, err := safe.Prepare(sr.dir, sr.state, sr.plan, sr.command)
 	if err != nil {
 		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
@@ -150,8 +231,7 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, autoApprove bool, verb
 	if note != "" {
 		fmt.Fprintln(out, note)
 	}
-	probes, baseline, err := sr.probesBefore(out)
-	if err != nil {
+	if sr.probes, sr.baseline, err = sr.probesBefore(out); err != nil {
 		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
 	}
 	rep, err := safe.Apply(context.Background(), netns.None(), sr.dir, snap, ch, sr.confirmWithin > 0)
@@ -160,16 +240,13 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, autoApprove bool, verb
 	}
 	fmt.Fprintf(out, "\n%s complete: %s (%d kernel operations in %s, verified in %s).\n",
 		strings.ToUpper(verb[:1])+verb[1:], rep.Message, rep.Steps, rep.Exec.Round(1e5), rep.Verify.Round(1e5))
-	if sr.confirmWithin > 0 {
-		return sr.startDeadman(out, probes, baseline)
-	}
 	return nil
 }
 
 // changeRunner returns the RunE of apply and destroy: load the plan, take the state
 // directory's lock, read the live state, compute the change set with diffFn, then render,
 // confirm and apply it safely.
-func changeRunner(flags *hostFlags, autoApprove *bool, verb string, diffFn func(*plan.Plan, *live.State) (*engine.Changes, error), sr *safeRun) func(*cobra.Command, []string) error {
+func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb string, diffFn func(*plan.Plan, *live.State) (*engine.Changes, error), sr *safeRun) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), flags)
 		if err != nil {
@@ -194,12 +271,15 @@ func changeRunner(flags *hostFlags, autoApprove *bool, verb string, diffFn func(
 			return withCode(exitError, err)
 		}
 		sr.plan, sr.state = p, s
-		return applyChanges(cmd, ch, *autoApprove, verb, sr)
+		nets, netErr := planNetworks(cmd.ErrOrStderr(), p, lf, verb == "destroy")
+		defer nets.close()
+		return applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr)
 	}
 }
 
 func newApplyCmd() *cobra.Command {
 	var flags hostFlags
+	var lf libvirtFlags
 	var autoApprove bool
 	var sr safeRun
 	cmd := &cobra.Command{
@@ -221,9 +301,10 @@ SSH link being reconfigured. One apply, destroy or rollback runs at a time per h
   hostnet apply --auto-approve --var-file hv1.vars.hcl site/
   hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: changeRunner(&flags, &autoApprove, "apply", engine.Diff, &sr),
+		RunE: changeRunner(&flags, &lf, &autoApprove, "apply", engine.Diff, &sr),
 	}
 	flags.register(cmd)
+	lf.register(cmd)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
 	sr.register(cmd, true)
 	return cmd
@@ -231,6 +312,7 @@ SSH link being reconfigured. One apply, destroy or rollback runs at a time per h
 
 func newDestroyCmd() *cobra.Command {
 	var flags hostFlags
+	var lf libvirtFlags
 	var autoApprove bool
 	var sr safeRun
 	cmd := &cobra.Command{
@@ -242,9 +324,10 @@ NICs themselves are never deleted, and nothing without the mark is touched.`,
 		Example: `  hostnet destroy /etc/hostnet/
   hostnet destroy --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: changeRunner(&flags, &autoApprove, "destroy", engine.DestroyChanges, &sr),
+		RunE: changeRunner(&flags, &lf, &autoApprove, "destroy", engine.DestroyChanges, &sr),
 	}
 	flags.register(cmd)
+	lf.register(cmd)
 	sr.register(cmd, false)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "destroy without asking")
 	return cmd
