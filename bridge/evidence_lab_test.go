@@ -5,12 +5,14 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/hostnet/hostnet/bridge/internal/labnet"
 	"github.com/hostnet/hostnet/hostnet/bonding"
+	"github.com/hostnet/hostnet/hostnet/lab/probe"
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
 	"github.com/vishvananda/netlink"
 )
 
@@ -22,26 +24,27 @@ var bondOptions = map[string]func(*netlink.Bond){
 }
 
 // mitigations applies a Verdict's Mitigation to the built bench.
-var mitigations = map[string]func(r *labnet.Rig) error{
-	"": func(*labnet.Rig) error { return nil },
-	MitigationSticky: func(r *labnet.Rig) error {
+var mitigations = map[string]func(r *topo.Reference) error{
+	"": func(*topo.Reference) error { return nil },
+	MitigationSticky: func(r *topo.Reference) error {
 		port, err := netlink.LinkByName("g-guest")
 		if err != nil {
 			return err
 		}
-		return AddSticky(port, r.GuestMAC, 0)
+		return AddSticky(port, r.Guest.MAC, 0)
 	},
-	MitigationNoLearning: func(r *labnet.Rig) error {
+	MitigationNoLearning: func(r *topo.Reference) error {
 		f := DefaultPortFlags
 		f.Learning = false
 		return SetPortFlags(r.Bond, f)
 	},
 }
 
+// switchLAG is the topo.SetSwitchLAG mode of each switch ("" = none).
 var switchLAG = map[Switch]string{
-	LearningSwitch: labnet.SwitchPlain,
-	StaticLAG:      labnet.SwitchStaticLAG,
-	LACPPartner:    labnet.SwitchLACP,
+	LearningSwitch: "",
+	StaticLAG:      "balance-xor",
+	LACPPartner:    "802.3ad",
 }
 
 // measured is one cell as seen in the lab, with the raw figures.
@@ -62,7 +65,7 @@ func TestBridgeOverBondEvidence(t *testing.T) {
 	// The "own address" warning is net_ratelimit()ed (10 per 5 s, for the
 	// whole kernel): lift the limit in this throwaway kernel so that a
 	// cell's messages do not depend on the cells before it.
-	if err := labnet.Sysctl("", "net/core/message_cost", "0"); err != nil {
+	if err := os.WriteFile("/proc/sys/net/core/message_cost", []byte("0"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var rows []measured
@@ -120,22 +123,19 @@ func measureCell(v Verdict) (measured, error) {
 	if !ok {
 		return m, fmt.Errorf("no mitigation %q", v.Mitigation)
 	}
-	r, err := labnet.Build(labnet.Spec{
-		SwitchLAG: switchLAG[v.Switch],
-		Bond: func(b *netlink.Bond) {
-			b.Mode, b.Miimon = netlink.BondMode(v.Mode), 50
-			if v.Mode == bonding.LACP {
-				b.LacpRate = netlink.BOND_LACP_RATE_FAST
-			}
-			opt(b)
-		},
+	r, err := topo.NewReference(switchLAG[v.Switch], func(b *netlink.Bond) {
+		b.Mode, b.Miimon = netlink.BondMode(v.Mode), 50
+		if v.Mode == bonding.LACP {
+			b.LacpRate = netlink.BOND_LACP_RATE_FAST
+		}
+		opt(b)
 	})
 	if err != nil {
 		return m, err
 	}
 	defer r.Close()
 	if v.Switch == LACPPartner {
-		if err := labnet.WaitLACP(30 * time.Second); err != nil {
+		if err := topo.WaitLACP("bond0", 2, 30*time.Second); err != nil {
 			return m, err
 		}
 	} else if err := waitCarrier("bond0", 3*time.Second); err != nil {
@@ -146,22 +146,23 @@ func measureCell(v Verdict) (measured, error) {
 	}
 	time.Sleep(200 * time.Millisecond) // miimon 50: let every slave come up
 
-	k, err := labnet.OpenKmsg()
+	k, err := probe.OpenKmsg()
 	if err != nil {
 		return m, err
 	}
 	defer k.Close()
 	dirs := []struct {
-		ns, dst string
-		reach   *Reach
+		from  *topo.Host
+		dst   string
+		reach *Reach
 	}{
-		{r.Guest.NS, labnet.RemoteIP, &m.GuestToRemote},
-		{r.Remote.NS, labnet.GuestIP, &m.RemoteToGuest},
-		{"", labnet.RemoteIP, &m.HostToRemote},
-		{r.Remote.NS, labnet.HostIP, &m.RemoteToHost},
+		{r.Guest, topo.RemoteIP, &m.GuestToRemote},
+		{r.Remote, topo.GuestIP, &m.RemoteToGuest},
+		{r.Root(), topo.RemoteIP, &m.HostToRemote},
+		{r.Remote, topo.HostIP, &m.RemoteToHost},
 	}
 	for i, d := range dirs {
-		p, err := labnet.Ping(context.Background(), d.ns, d.dst, 20, 20*time.Millisecond, time.Second)
+		p, err := d.from.PingRecord(context.Background(), d.dst, 20, 20*time.Millisecond, time.Second)
 		if err != nil {
 			return m, err
 		}
@@ -174,7 +175,7 @@ func measureCell(v Verdict) (measured, error) {
 	if err != nil {
 		return m, err
 	}
-	m.kmsg = labnet.Summarize(msgs, "bond0", "br0", "eth0", "eth1")
+	m.kmsg = probe.Summarize(msgs, "bond0", "br0", "eth0", "eth1")
 	for _, s := range m.kmsg {
 		if strings.Contains(s, "own address as source address") {
 			m.OwnAddress = true

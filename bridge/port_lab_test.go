@@ -10,7 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hostnet/hostnet/bridge/internal/labnet"
+	"github.com/hostnet/hostnet/hostnet/lab/probe"
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 )
@@ -168,7 +169,7 @@ func TestAgeingTime(t *testing.T) {
 // port (the control: the frame did arrive), a sticky one stays on the
 // guest's port, and so does a learned one when learning is off on the bond.
 func TestStickyFDB(t *testing.T) {
-	r, err := labnet.Build(labnet.Spec{})
+	r, err := topo.NewReference("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,11 +181,11 @@ func TestStickyFDB(t *testing.T) {
 	// Nothing but the test's own frames may teach the bridge the guest's
 	// MAC: no IPv6 chatter (DAD, MLD, router solicitations) from it.
 	for _, k := range []string{"all", "default", "eth0"} {
-		if err := labnet.Sysctl(r.Guest.NS, "net/ipv6/conf/"+k+"/disable_ipv6", "1"); err != nil {
+		if err := r.Guest.Sysctl("net/ipv6/conf/"+k+"/disable_ipv6", "1"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := r.WaitActive("eth0", 3*time.Second); err != nil {
+	if err := topo.WaitActive("bond0", "eth0", 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -194,23 +195,16 @@ func TestStickyFDB(t *testing.T) {
 		wantFlags func(e FDBEntry) bool
 	}{
 		{"learned entry moves", func() error {
-			p, err := labnet.Ping(context.Background(), r.Guest.NS, labnet.HostIP, 2, 10*time.Millisecond, time.Second)
-			if err == nil && p.Received() == 0 {
-				err = errors.New("guest cannot reach the host")
-			}
-			return err
+			return guestReachesHost(r)
 		}, "bond0", func(e FDBEntry) bool { return !e.Static && !e.Sticky }},
 		{"static entry moves", func() error {
 			return netlink.NeighSet(&netlink.Neigh{LinkIndex: guestPort.Attrs().Index, Family: unix.AF_BRIDGE,
-				Flags: netlink.NTF_MASTER, State: netlink.NUD_NOARP, HardwareAddr: r.GuestMAC})
+				Flags: netlink.NTF_MASTER, State: netlink.NUD_NOARP, HardwareAddr: r.Guest.MAC})
 		}, "bond0", func(e FDBEntry) bool { return e.Static && !e.Sticky }},
-		{"sticky entry stays", func() error { return AddSticky(guestPort, r.GuestMAC, 0) },
+		{"sticky entry stays", func() error { return AddSticky(guestPort, r.Guest.MAC, 0) },
 			"g-guest", func(e FDBEntry) bool { return e.Static && e.Sticky }},
 		{"learning off on the bond port", func() error {
-			p, err := labnet.Ping(context.Background(), r.Guest.NS, labnet.HostIP, 2, 10*time.Millisecond, time.Second)
-			if err == nil && p.Received() == 0 {
-				err = errors.New("guest cannot reach the host")
-			}
+			err := guestReachesHost(r)
 			if err == nil {
 				err = SetPortFlags(r.Bond, PortFlags{Learning: false, UnicastFlood: true, MulticastFlood: true, BroadcastFlood: true})
 			}
@@ -219,25 +213,25 @@ func TestStickyFDB(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Start from no entry and default flags.
-			DelFDB(guestPort, r.GuestMAC, 0)
-			DelFDB(r.Bond, r.GuestMAC, 0)
+			DelFDB(guestPort, r.Guest.MAC, 0)
+			DelFDB(r.Bond, r.Guest.MAC, 0)
 			if err := SetPortFlags(r.Bond, DefaultPortFlags); err != nil {
 				t.Fatal(err)
 			}
 			if err := tc.setup(); err != nil {
 				t.Fatal(err)
 			}
-			if e := entryOf(t, r.Bridge, r.GuestMAC); e == nil || e.Port != guestPort.Attrs().Index {
+			if e := entryOf(t, r.Bridge, r.Guest.MAC); e == nil || e.Port != guestPort.Attrs().Index {
 				t.Fatalf("before: guest entry %+v, want on g-guest", e)
 			}
 			// The bridge floods the broadcast to the guest: once the guest
 			// has it, the bridge has processed its source address.
-			c, err := labnet.StartCapture(r.Guest.NS, "eth0")
+			c, err := probe.StartCapture(r.Guest, "eth0")
 			if err != nil {
 				t.Fatal(err)
 			}
-			frame := labnet.EtherFrame(net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, r.GuestMAC, 0x88b5, []byte("hostnet sticky test"))
-			if err := labnet.SendFrames(r.Remote.NS, "eth0", frame); err != nil {
+			frame := probe.EtherFrame(net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, r.Guest.MAC, 0x88b5, []byte("hostnet sticky test"))
+			if err := probe.Send(r.Remote, "eth0", frame); err != nil {
 				t.Fatal(err)
 			}
 			for deadline := time.Now().Add(3 * time.Second); !seenEthertype(c, 0x88b5); time.Sleep(5 * time.Millisecond) {
@@ -247,7 +241,7 @@ func TestStickyFDB(t *testing.T) {
 				}
 			}
 			c.Stop()
-			e := entryOf(t, r.Bridge, r.GuestMAC)
+			e := entryOf(t, r.Bridge, r.Guest.MAC)
 			if e == nil {
 				t.Fatal("after: no guest entry")
 			}
@@ -276,7 +270,17 @@ func entryOf(t *testing.T, br netlink.Link, m net.HardwareAddr) *FDBEntry {
 	return nil
 }
 
-func seenEthertype(c *labnet.Capture, et uint16) bool {
+// guestReachesHost pings the host from the guest: the bridge learns the
+// guest's MAC on g-guest.
+func guestReachesHost(r *topo.Reference) error {
+	p, err := r.Guest.PingRecord(context.Background(), topo.HostIP, 2, 10*time.Millisecond, time.Second)
+	if err == nil && p.Received() == 0 {
+		err = errors.New("guest cannot reach the host")
+	}
+	return err
+}
+
+func seenEthertype(c *probe.Capture, et uint16) bool {
 	for _, f := range c.Frames() {
 		if len(f.Data) >= 14 && uint16(f.Data[12])<<8|uint16(f.Data[13]) == et {
 			return true

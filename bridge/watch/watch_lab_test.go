@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -16,7 +17,8 @@ import (
 	"time"
 
 	"github.com/hostnet/hostnet/bridge"
-	"github.com/hostnet/hostnet/bridge/internal/labnet"
+	"github.com/hostnet/hostnet/hostnet/lab/probe"
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
 	"github.com/vishvananda/netlink"
 )
 
@@ -44,22 +46,28 @@ func (s *syncBuffer) Lines(substr string) []string {
 	return out
 }
 
-// activeBackupPrimary: bond0 active-backup, miimon 10, primary eth0.
-func activeBackupPrimary() labnet.Spec {
-	return labnet.Spec{
-		Bond: func(b *netlink.Bond) { b.Mode, b.Miimon = netlink.BOND_MODE_ACTIVE_BACKUP, 10 },
-		AfterEnslave: func(r *labnet.Rig) error {
-			eth0, err := netlink.LinkByName("eth0")
-			if err != nil {
-				return err
-			}
-			a := netlink.NewLinkAttrs()
-			a.Name, a.Index = "bond0", r.Bond.Attrs().Index
-			b := netlink.NewLinkBond(a)
-			b.Primary = eth0.Attrs().Index
-			return netlink.LinkModify(b)
-		},
+// activeBackupPrimary is the reference hypervisor with bond0
+// active-backup, miimon 10, primary eth0, active on eth0.
+func activeBackupPrimary(t *testing.T) *topo.Reference {
+	t.Helper()
+	eth0 := -1
+	r, err := topo.NewReference("", func(b *netlink.Bond) {
+		b.Mode, b.Miimon = netlink.BOND_MODE_ACTIVE_BACKUP, 10
+		// The NICs exist by now; the kernel records the primary by name
+		// and applies it when eth0 is enslaved.
+		if l, err := netlink.LinkByName("eth0"); err == nil {
+			b.Primary, eth0 = l.Attrs().Index, l.Attrs().Index
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	primary, _ := os.ReadFile("/sys/class/net/bond0/bonding/primary")
+	if err := topo.WaitActive("bond0", "eth0", 3*time.Second); err != nil || eth0 < 0 || string(primary) != "eth0\n" {
+		r.Close()
+		t.Fatalf("primary %q (eth0 is %d): %v", primary, eth0, err)
+	}
+	return r
 }
 
 func startWatcher(t *testing.T, log *syncBuffer) context.CancelFunc {
@@ -79,11 +87,14 @@ func startWatcher(t *testing.T, log *syncBuffer) context.CancelFunc {
 	}
 }
 
-func mustPing(t *testing.T, ns, dst string) {
+func mustPing(t *testing.T, from *topo.Host, dst string) {
 	t.Helper()
-	p, err := labnet.Ping(context.Background(), ns, dst, 3, 10*time.Millisecond, time.Second)
-	if err != nil || p.Received() == 0 {
-		t.Fatalf("%q -> %s: %v, %d/%d", ns, dst, err, p.Received(), len(p.Sent))
+	p, err := from.PingRecord(context.Background(), dst, 3, 10*time.Millisecond, time.Second)
+	if err != nil {
+		t.Fatalf("%s -> %s: %v", from.Name, dst, err)
+	}
+	if p.Received() == 0 {
+		t.Fatalf("%s -> %s: %d/%d", from.Name, dst, p.Received(), len(p.Sent))
 	}
 }
 
@@ -105,7 +116,7 @@ func (l learning) String() string {
 
 // learningFrames picks out RARPs and gratuitous ARPs (sender IP = target
 // IP) and counts each.
-func learningFrames(fs []labnet.Captured) map[learning]int {
+func learningFrames(fs []probe.Captured) map[learning]int {
 	out := map[learning]int{}
 	for _, f := range fs {
 		d := f.Data
@@ -141,60 +152,37 @@ func keys(m map[learning]int) string {
 // nothing for the remote's MAC (learned through the bond); one log line per
 // failover.
 func TestAnnounceOnFailover(t *testing.T) {
-	r, err := labnet.Build(activeBackupPrimary())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := activeBackupPrimary(t)
 	defer r.Close()
 	vlan := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "bond0.100", ParentIndex: r.Bond.Attrs().Index}, VlanId: 100}
 	if err := netlink.LinkAdd(vlan); err != nil {
 		t.Fatal(err)
 	}
 	defer netlink.LinkDel(vlan)
-	br100 := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br100"}}
-	if err := netlink.LinkAdd(br100); err != nil {
+	// br100 belongs to the topology, which deletes it.
+	if _, err := r.AddBridge("br100", "203.0.113.10/24", "bond0.100"); err != nil {
 		t.Fatal(err)
 	}
-	defer netlink.LinkDel(br100)
-	if err := netlink.LinkSetMaster(vlan, br100); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := netlink.ParseAddr("203.0.113.10/24")
-	if err := netlink.AddrAdd(br100, addr); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{"bond0.100", "br100"} {
-		if err := labnet.SetUp(n); err != nil {
-			t.Fatal(err)
-		}
-	}
-	guest2, err := r.Topo.AddGuest("guest2", "203.0.113.30/24", "br100")
+	guest2, err := r.AddGuest("guest2", "203.0.113.30/24", "br100")
 	if err != nil {
-		t.Fatal(err)
-	}
-	guest2MAC, err := labnet.MACIn(guest2.NS, "eth0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.WaitActive("eth0", 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	// The bridges learn both guests, the host learns their IPs, br0
 	// learns the remote through the bond.
-	mustPing(t, "", labnet.GuestIP)
-	mustPing(t, "", "203.0.113.30")
-	mustPing(t, r.Remote.NS, labnet.HostIP)
+	mustPing(t, r.Root(), topo.GuestIP)
+	mustPing(t, r.Root(), "203.0.113.30")
+	mustPing(t, r.Remote, topo.HostIP)
 	br0, _ := netlink.LinkByName("br0")
-	br100l, _ := netlink.LinkByName("br100")
+	br100, _ := netlink.LinkByName("br100")
 	want := map[learning]int{
-		{"rarp", r.GuestMAC.String(), "", 0}:                                1,
-		{"garp", r.GuestMAC.String(), labnet.GuestIP, 0}:                    1,
-		{"rarp", guest2MAC.String(), "", 100}:                               1,
-		{"garp", guest2MAC.String(), "203.0.113.30", 100}:                   1,
-		{"rarp", br0.Attrs().HardwareAddr.String(), "", 0}:                  1,
-		{"garp", br0.Attrs().HardwareAddr.String(), labnet.HostIP, 0}:       1,
-		{"rarp", br100l.Attrs().HardwareAddr.String(), "", 100}:             1,
-		{"garp", br100l.Attrs().HardwareAddr.String(), "203.0.113.10", 100}: 1,
+		{"rarp", r.Guest.MAC.String(), "", 0}:                              1,
+		{"garp", r.Guest.MAC.String(), topo.GuestIP, 0}:                    1,
+		{"rarp", guest2.MAC.String(), "", 100}:                             1,
+		{"garp", guest2.MAC.String(), "203.0.113.30", 100}:                 1,
+		{"rarp", br0.Attrs().HardwareAddr.String(), "", 0}:                 1,
+		{"garp", br0.Attrs().HardwareAddr.String(), topo.HostIP, 0}:        1,
+		{"rarp", br100.Attrs().HardwareAddr.String(), "", 100}:             1,
+		{"garp", br100.Attrs().HardwareAddr.String(), "203.0.113.10", 100}: 1,
 	}
 
 	log := &syncBuffer{}
@@ -205,24 +193,24 @@ func TestAnnounceOnFailover(t *testing.T) {
 		act    func(string) error
 		active string
 	}{
-		{"failover", r.Topo.CutNIC, "eth1"},
-		{"failback", r.Topo.RestoreNIC, "eth0"},
+		{"failover", r.CutNIC, "eth1"},
+		{"failback", r.RestoreNIC, "eth0"},
 	} {
-		c, err := labnet.StartCapture(r.Remote.NS, "eth0")
+		c, err := probe.StartCapture(r.Remote, "eth0")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := step.act("eth0"); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.WaitActive(step.active, 3*time.Second); err != nil {
+		if err := topo.WaitActive("bond0", step.active, 3*time.Second); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(500 * time.Millisecond)
 		c.Stop()
 		got := learningFrames(c.Frames())
 		for k, n := range got {
-			if k.src == r.RemoteMAC.String() {
+			if k.src == r.Remote.MAC.String() {
 				t.Errorf("%s: announced the remote's MAC: %v x%d", step.name, k, n)
 			}
 			if k.kind == "rarp" && want[k] == 0 {
@@ -248,24 +236,18 @@ func TestAnnounceOnFailover(t *testing.T) {
 // as RTM_NEWLINK with IFLA_EVENT = BONDING_FAILOVER and the new active
 // slave in IFLA_BOND_ACTIVE_SLAVE.
 func TestKernelFailoverEvent(t *testing.T) {
-	r, err := labnet.Build(activeBackupPrimary())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := activeBackupPrimary(t)
 	defer r.Close()
-	if err := r.WaitActive("eth0", 3*time.Second); err != nil {
-		t.Fatal(err)
-	}
 	ev, err := openLinkEvents()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ev.Close()
 	eth1, _ := netlink.LinkByName("eth1")
-	if err := r.Topo.CutNIC("eth0"); err != nil {
+	if err := r.CutNIC("eth0"); err != nil {
 		t.Fatal(err)
 	}
-	defer r.Topo.RestoreNIC("eth0")
+	defer r.RestoreNIC("eth0")
 	seen := map[uint32]linkMsg{}
 	timeout := time.AfterFunc(2*time.Second, func() { ev.Close() })
 	defer timeout.Stop()
@@ -293,113 +275,85 @@ func TestKernelFailoverEvent(t *testing.T) {
 // traffic to eth1, where the bond now drops it. It returns the longest
 // inbound gap that ends after the restore (or runs to the end: !recovered)
 // and the requests lost after the restore.
-func failbackRun(t *testing.T, r *labnet.Rig, bound time.Duration) (gap time.Duration, lost int, recovered bool) {
+func failbackRun(t *testing.T, r *topo.Reference, bound time.Duration) (gap time.Duration, lost int, recovered bool) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	type result struct {
-		p   *labnet.Pings
-		err error
-	}
-	res := make(chan result, 1)
-	go func() {
-		p, err := labnet.Ping(ctx, r.Remote.NS, labnet.GuestIP, 0, 2*time.Millisecond, 200*time.Millisecond)
-		res <- result{p, err}
-	}()
-	time.Sleep(200 * time.Millisecond)
-	if err := r.Topo.CutNIC("eth0"); err != nil {
+	pinger, err := r.Remote.StartPing(topo.GuestIP, 0, 2*time.Millisecond)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.WaitActive("eth1", 3*time.Second); err != nil {
+	defer pinger.Stop(0)
+	time.Sleep(200 * time.Millisecond)
+	if err := r.CutNIC("eth0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := topo.WaitActive("bond0", "eth1", 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	// Wait for the switch to have the guest on eth1's port.
 	for deadline := time.Now().Add(3 * time.Second); ; {
-		if p, _ := r.SwitchPortOf(r.GuestMAC); p == "p-eth1" {
+		if p, _ := r.SwitchPortOf(r.Guest.MAC); p == r.NICPort("eth1") {
 			break
 		} else if time.Now().After(deadline) {
-			t.Fatalf("after the cut the switch has the guest on %q, want p-eth1", p)
+			t.Fatalf("after the cut the switch has the guest on %q, want %s", p, r.NICPort("eth1"))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond)
 	restored := time.Now()
-	if err := r.Topo.RestoreNIC("eth0"); err != nil {
+	if err := r.RestoreNIC("eth0"); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.WaitActive("eth0", 3*time.Second); err != nil {
+	if err := topo.WaitActive("bond0", "eth0", 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	failedBack := time.Since(restored)
 	// Stop bound after the restore, or 500 ms after the switch has the
 	// guest back on eth0's port.
 	for deadline := restored.Add(bound); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if p, _ := r.SwitchPortOf(r.GuestMAC); p == "p-eth0" {
+		if p, _ := r.SwitchPortOf(r.Guest.MAC); p == r.NICPort("eth0") {
 			time.Sleep(500 * time.Millisecond)
 			break
 		}
 	}
-	cancel()
-	out := <-res
-	if out.err != nil {
-		t.Fatal(out.err)
-	}
-	gap, recovered = out.p.GapAfter(restored)
-	lost = out.p.LostAfter(restored)
-	port, _ := r.SwitchPortOf(r.GuestMAC)
+	p := pinger.Stop(200 * time.Millisecond)
+	gap, recovered = p.GapAfter(restored)
+	lost = p.LostAfter(restored)
+	port, _ := r.SwitchPortOf(r.Guest.MAC)
 	t.Logf("failed back to eth0 %v after the restore; inbound gap %v (recovered %v), lost %d of %d requests sent after the restore; switch has the guest on %q",
-		failedBack.Round(time.Millisecond), gap.Round(time.Millisecond), recovered, lost, countAfter(out.p, restored), port)
+		failedBack.Round(time.Millisecond), gap.Round(time.Millisecond), recovered, lost, p.SentAfter(restored), port)
 	return gap, lost, recovered
-}
-
-func countAfter(p *labnet.Pings, t time.Time) int {
-	n := 0
-	for _, s := range p.Sent {
-		if s.After(t) {
-			n++
-		}
-	}
-	return n
 }
 
 // idleGuestRig is the failback bench: active-backup, miimon 10, primary
 // eth0; the switch's MAC ageing at the usual 300 s; the guest never
 // transmits on its own (no IPv6, static ARP entries on both ends), so
 // only the remote's requests and the guest's replies cross the switch.
-func idleGuestRig(t *testing.T) *labnet.Rig {
+func idleGuestRig(t *testing.T) *topo.Reference {
 	t.Helper()
-	r, err := labnet.Build(activeBackupPrimary())
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = labnet.InNS("hn-switch", func() error {
-		sw, err := netlink.LinkByName("sw0")
+	r := activeBackupPrimary(t)
+	err := r.Switch().Do(func() error {
+		sw, err := netlink.LinkByName(topo.SwitchBridge)
 		if err == nil {
 			err = bridge.SetAgeingTime(sw, 300*time.Second)
 		}
 		return err
 	})
-	for _, kv := range [][2]string{
-		{"net/ipv6/conf/all/disable_ipv6", "1"}, {"net/ipv6/conf/default/disable_ipv6", "1"}, {"net/ipv6/conf/eth0/disable_ipv6", "1"},
-	} {
+	for _, k := range []string{"all", "default", "eth0"} {
 		if err == nil {
-			err = labnet.Sysctl(r.Guest.NS, kv[0], kv[1])
+			err = r.Guest.Sysctl("net/ipv6/conf/"+k+"/disable_ipv6", "1")
 		}
 	}
 	if err == nil {
-		err = labnet.StaticNeigh(r.Remote.NS, "eth0", labnet.GuestIP, r.GuestMAC)
+		err = r.Remote.StaticNeigh("eth0", topo.GuestIP, r.Guest.MAC)
 	}
 	if err == nil {
-		err = labnet.StaticNeigh(r.Guest.NS, "eth0", labnet.RemoteIP, r.RemoteMAC)
-	}
-	if err == nil {
-		err = r.WaitActive("eth0", 3*time.Second)
+		err = r.Guest.StaticNeigh("eth0", topo.RemoteIP, r.Remote.MAC)
 	}
 	if err != nil {
 		r.Close()
 		t.Fatal(err)
 	}
-	mustPing(t, r.Remote.NS, labnet.GuestIP)
+	mustPing(t, r.Remote, topo.GuestIP)
 	return r
 }
 
@@ -455,15 +409,9 @@ func TestFailbackIdleGuest(t *testing.T) {
 // TestAnnounceBounds: Announce on demand respects MaxFrames (the rest is
 // counted as skipped, logged as incomplete, and not sent) and FramesPerMs.
 func TestAnnounceBounds(t *testing.T) {
-	r, err := labnet.Build(activeBackupPrimary())
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := activeBackupPrimary(t)
 	defer r.Close()
-	if err := r.WaitActive("eth0", 3*time.Second); err != nil {
-		t.Fatal(err)
-	}
-	mustPing(t, "", labnet.GuestIP) // br0 learns the guest, the host its IP
+	mustPing(t, r.Root(), topo.GuestIP) // br0 learns the guest, the host its IP
 	for _, tc := range []struct {
 		name          string
 		max, perMs    int
@@ -483,7 +431,7 @@ func TestAnnounceBounds(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer w.events.Close()
-			c, err := labnet.StartCapture(r.Remote.NS, "eth0")
+			c, err := probe.StartCapture(r.Remote, "eth0")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,9 +7,15 @@
 //	  NIC `name` (veth, down) <->  p-<name> -- sw0 (bridge) -- s-<remote> <-> eth0 198.51.100.20/24
 //	  <bridge> -- g-<guest>  <->  hn-<guest> ns: eth0 (the guest's NIC)
 //
-// topo owns only what it creates: the namespaces, the veths and the switch.
-// What the code under test builds on the NICs (bonds, bridges, VLANs) is
-// the caller's to remove.
+// topo owns only what it creates: the namespaces, the veths, the switch, and
+// the bonds and bridges made with AddBond and AddBridge (NewReference builds
+// the reference hypervisor with them). What the code under test builds on
+// the NICs (bonds, bridges, VLANs) is the caller's to remove.
+//
+// Besides building, it measures: Host.Ping and PingStats count replies,
+// Host.PingRecord and StartPing keep every reply's time (Pings.GapAfter);
+// Host.Do, Sysctl and StaticNeigh act inside a host's namespace, Switch is
+// the switch's. Raw frames and the kernel log are in hostnet/lab/probe.
 package topo
 
 import (
@@ -18,15 +24,18 @@ import (
 	"net"
 	"runtime"
 
+	"github.com/hostnet/hostnet/hostnet/lab"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
 
 const (
-	switchNS     = "hn-switch"
-	switchBridge = "sw0"
-	switchLAG    = "lag0"
+	switchNS  = "hn-switch"
+	switchLAG = "lag0"
 )
+
+// SwitchBridge is the switch's bridge, in the namespace of Topology.Switch.
+const SwitchBridge = "sw0"
 
 // Topology is a switch namespace plus the NICs and hosts attached to it.
 type Topology struct {
@@ -34,6 +43,7 @@ type Topology struct {
 	swh   *netlink.Handle
 	lag   string   // switch-side bond, "" when the NIC peers go straight into sw0
 	nics  []string // root-ns NIC names
+	devs  []string // root-ns bonds and bridges made by AddBond and AddBridge
 	hosts []*Host
 }
 
@@ -41,7 +51,8 @@ type Topology struct {
 // namespace itself (Topology.Root).
 type Host struct {
 	Name string
-	NS   string // named netns ("" for the root ns)
+	NS   string           // named netns ("" for the root ns)
+	MAC  net.HardwareAddr // eth0's (nil for the root ns and the switch)
 	ns   netns.NsHandle
 	root string // guests: the veth end in the root ns, removed by Close
 }
@@ -93,7 +104,12 @@ func checkName(name string) error {
 }
 
 // New creates the switch: netns hn-switch with bridge sw0, up, no STP.
+// It refuses to run outside a lab, where it would change the network of
+// the machine's own kernel.
 func New() (*Topology, error) {
+	if !lab.Inside() {
+		return nil, errors.New("topo: outside the lab; refusing to touch this kernel's network")
+	}
 	sw, err := newNamedNS(switchNS)
 	if err != nil {
 		return nil, fmt.Errorf("topo: netns %s: %w", switchNS, err)
@@ -103,12 +119,12 @@ func New() (*Topology, error) {
 		t.Close()
 		return nil, err
 	}
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: switchBridge}}
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: SwitchBridge}}
 	if err := t.swh.LinkAdd(br); err != nil {
 		t.Close()
 		return nil, fmt.Errorf("topo: switch bridge: %w", err)
 	}
-	if err := t.up(t.swh, "lo", switchBridge); err != nil {
+	if err := t.up(t.swh, "lo", SwitchBridge); err != nil {
 		t.Close()
 		return nil, err
 	}
@@ -147,7 +163,7 @@ func (t *Topology) SetSwitchLAG(mode string) error {
 	if err := t.swh.LinkAdd(bond); err != nil {
 		return fmt.Errorf("topo: switch LAG: %w", err)
 	}
-	if err := t.enslave(t.swh, switchLAG, switchBridge); err != nil {
+	if err := t.enslave(t.swh, switchLAG, SwitchBridge); err != nil {
 		return err
 	}
 	t.lag = switchLAG
@@ -195,7 +211,7 @@ func (t *Topology) AddNIC(name string, mac net.HardwareAddr) error {
 		return fmt.Errorf("topo: NIC %s: %w", name, err)
 	}
 	t.nics = append(t.nics, name)
-	master := switchBridge
+	master := SwitchBridge
 	if t.lag != "" {
 		master = t.lag // bond slaves must be down while enslaved: they are, fresh
 	}
@@ -251,6 +267,7 @@ func (t *Topology) newHost(name, cidr string, plug func(ns netns.NsHandle) error
 	if err != nil {
 		return nil, fmt.Errorf("topo: %s eth0: %w", name, err)
 	}
+	h.MAC = eth.Attrs().HardwareAddr
 	return h, t.up(nh, "lo", "eth0")
 }
 
@@ -266,7 +283,7 @@ func (t *Topology) AddRemote(name, cidr string) (*Host, error) {
 		if err := t.swh.LinkAdd(veth); err != nil {
 			return fmt.Errorf("topo: remote %s: %w", name, err)
 		}
-		if err := t.enslave(t.swh, port, switchBridge); err != nil {
+		if err := t.enslave(t.swh, port, SwitchBridge); err != nil {
 			return err
 		}
 		return t.up(t.swh, port)
@@ -309,6 +326,9 @@ func (t *Topology) Close() error {
 			}
 		}
 	}
+	for i := len(t.devs) - 1; i >= 0; i-- {
+		del(t.devs[i])
+	}
 	for _, n := range t.nics {
 		del(n)
 	}
@@ -328,7 +348,7 @@ func (t *Topology) Close() error {
 	if err := netns.DeleteNamed(switchNS); err != nil {
 		errs = append(errs, fmt.Errorf("topo: delete netns %s: %w", switchNS, err))
 	}
-	t.nics, t.hosts, t.swh = nil, nil, nil
+	t.nics, t.devs, t.hosts, t.swh = nil, nil, nil, nil
 	return errors.Join(errs...)
 }
 

@@ -3,7 +3,7 @@
 package topo
 
 import (
-	"fmt"
+	"context"
 	"net"
 	"os"
 	"strings"
@@ -44,12 +44,13 @@ func ping(t *testing.T, h *Host, dst string) {
 	t.Logf("%s -> %s: %d/%d, max gap %v", h.Name, dst, r.Received, r.Sent, r.MaxGap)
 }
 
-// TestActiveBackupFailover builds the hypervisor of the reference setup
-// (two NICs, active-backup bond0, br0 on it, a guest behind br0, a remote
-// behind the switch), pulls the active NIC's cable and checks that both the
-// hypervisor and the guest still reach the remote.
+// TestActiveBackupFailover builds the reference hypervisor (two NICs,
+// active-backup bond0, br0 on it, a guest behind br0, a remote behind the
+// switch), pulls the active NIC's cable and checks that both the
+// hypervisor and the guest still reach the remote, and that Close leaves
+// nothing behind.
 func TestActiveBackupFailover(t *testing.T) {
-	topo, err := New()
+	topo, err := NewReference("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestActiveBackupFailover(t *testing.T) {
 		if err := topo.Close(); err != nil {
 			t.Error(err)
 		}
-		for _, n := range []string{"eth0", "eth1", "g-guest"} {
+		for _, n := range []string{"eth0", "eth1", "g-guest", "bond0", "br0"} {
 			if _, err := netlink.LinkByName(n); err == nil {
 				t.Errorf("%s still exists after Close", n)
 			}
@@ -66,61 +67,21 @@ func TestActiveBackupFailover(t *testing.T) {
 			t.Errorf("namespaces left after Close: %v", ents)
 		}
 	}()
-	for i, n := range []string{"eth0", "eth1"} {
-		if err := topo.AddNIC(n, mustMAC(t, []string{"52:54:00:00:00:01", "52:54:00:00:00:02"}[i])); err != nil {
-			t.Fatal(err)
+	for _, h := range []*Host{topo.Remote, topo.Guest} {
+		if len(h.MAC) != 6 {
+			t.Errorf("%s: MAC %v", h.Name, h.MAC)
 		}
 	}
-
-	// What hostnet itself would build, done by hand with netlink.
-	bond := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
-	bond.Mode, bond.Miimon = netlink.BOND_MODE_ACTIVE_BACKUP, 50
-	if err := netlink.LinkAdd(bond); err != nil {
-		t.Fatal(err)
+	if topo.Bond.Attrs().Name != "bond0" || topo.Bridge.Attrs().Name != "br0" {
+		t.Errorf("bond %s, bridge %s", topo.Bond.Attrs().Name, topo.Bridge.Attrs().Name)
 	}
-	defer netlink.LinkDel(link(t, "bond0"))
-	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0"}}
-	if err := netlink.LinkAdd(br); err != nil {
-		t.Fatal(err)
-	}
-	defer netlink.LinkDel(link(t, "br0"))
-	for _, n := range []string{"eth0", "eth1"} {
-		if err := netlink.LinkSetMaster(link(t, n), link(t, "bond0")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := netlink.LinkSetMaster(link(t, "bond0"), link(t, "br0")); err != nil {
-		t.Fatal(err)
-	}
-	addr, _ := netlink.ParseAddr("198.51.100.10/24")
-	if err := netlink.AddrAdd(link(t, "br0"), addr); err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range []string{"eth0", "eth1", "bond0", "br0"} {
-		if err := netlink.LinkSetUp(link(t, n)); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	remote, err := topo.AddRemote("remote", "198.51.100.20/24")
-	if err != nil {
-		t.Fatal(err)
-	}
-	guest, err := topo.AddGuest("guest", "198.51.100.30/24", "br0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = remote
 
 	waitActive := func(not string) string {
 		t.Helper()
 		deadline := time.Now().Add(3 * time.Second)
 		for {
-			b := link(t, "bond0").(*netlink.Bond)
-			if b.ActiveSlave > 0 {
-				if s, err := netlink.LinkByIndex(b.ActiveSlave); err == nil && s.Attrs().Name != not {
-					return s.Attrs().Name
-				}
+			if s := ActiveSlave("bond0"); s != "" && s != not {
+				return s
 			}
 			if time.Now().After(deadline) {
 				t.Fatalf("bond0 has no active slave other than %q", not)
@@ -129,15 +90,15 @@ func TestActiveBackupFailover(t *testing.T) {
 		}
 	}
 	active := waitActive("")
-	ping(t, topo.Root(), "198.51.100.20")
-	ping(t, guest, "198.51.100.20")
+	ping(t, topo.Root(), RemoteIP)
+	ping(t, topo.Guest, RemoteIP)
 
 	if err := topo.CutNIC(active); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("cut %s, now active: %s", active, waitActive(active))
-	ping(t, topo.Root(), "198.51.100.20")
-	ping(t, guest, "198.51.100.20")
+	ping(t, topo.Root(), RemoteIP)
+	ping(t, topo.Guest, RemoteIP)
 	if err := topo.RestoreNIC(active); err != nil {
 		t.Fatal(err)
 	}
@@ -160,25 +121,22 @@ func TestSwitchLAG(t *testing.T) {
 			if err := topo.SetSwitchLAG(mode); err != nil {
 				t.Fatal(err)
 			}
+			for i, n := range []string{"eth0", "eth1"} {
+				if err := topo.AddNIC(n, mustMAC(t, []string{"52:54:00:00:00:01", "52:54:00:00:00:02"}[i])); err != nil {
+					t.Fatal(err)
+				}
+			}
 			bond := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
 			bond.Mode, bond.Miimon = netlink.StringToBondMode(mode), 50
 			if mode == "802.3ad" {
 				bond.LacpRate = netlink.BOND_LACP_RATE_FAST
 			}
-			if err := netlink.LinkAdd(bond); err != nil {
+			b, err := topo.AddBond(bond, "eth0", "eth1")
+			if err != nil {
 				t.Fatal(err)
 			}
-			defer netlink.LinkDel(link(t, "bond0"))
-			for i, n := range []string{"eth0", "eth1"} {
-				if err := topo.AddNIC(n, mustMAC(t, []string{"52:54:00:00:00:01", "52:54:00:00:00:02"}[i])); err != nil {
-					t.Fatal(err)
-				}
-				if err := netlink.LinkSetMaster(link(t, n), link(t, "bond0")); err != nil {
-					t.Fatal(err)
-				}
-			}
 			addr, _ := netlink.ParseAddr("203.0.113.10/24")
-			if err := netlink.AddrAdd(link(t, "bond0"), addr); err != nil {
+			if err := netlink.AddrAdd(b, addr); err != nil {
 				t.Fatal(err)
 			}
 			for _, n := range []string{"eth0", "eth1", "bond0"} {
@@ -194,12 +152,8 @@ func TestSwitchLAG(t *testing.T) {
 				// flows by luck; this takes ~9 s (bonding's aggregator
 				// selection timer on the switch side).
 				start := time.Now()
-				for !lacpDistributing(t, "bond0", 2) {
-					if time.Since(start) > 30*time.Second {
-						b, _ := os.ReadFile("/proc/net/bonding/bond0")
-						t.Fatalf("LACP did not converge:\n%s", b)
-					}
-					time.Sleep(100 * time.Millisecond)
+				if err := WaitLACP("bond0", 2, 30*time.Second); err != nil {
+					t.Fatal(err)
 				}
 				t.Logf("LACP converged after %v", time.Since(start).Round(time.Millisecond))
 			}
@@ -216,22 +170,105 @@ func TestSwitchLAG(t *testing.T) {
 	}
 }
 
-// lacpDistributing reports whether n ports of the bond, and their partners,
-// are collecting and distributing (LACP state bits 0x10|0x20). netlink
-// v1.3.1 does not parse IFLA_BOND_AD_INFO; procfs has it.
-func lacpDistributing(t *testing.T, bond string, n int) bool {
-	b, err := os.ReadFile("/proc/net/bonding/" + bond)
+// TestInsideHosts: what acts inside a host's namespace (Do, Sysctl,
+// StaticNeigh, Handle), the switch's namespace and what it learned, and the
+// background pinger across a cable pull.
+func TestInsideHosts(t *testing.T) {
+	r, err := NewReference("", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ok := 0
-	for _, blk := range strings.Split(string(b), "lacp pdu:")[1:] {
-		_, rest, _ := strings.Cut(blk, "port state: ")
-		var st int
-		fmt.Sscan(rest, &st)
-		if st&0x30 == 0x30 {
-			ok++
+	defer r.Close()
+	if err := WaitActive("bond0", "eth0", 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	// A sysctl set in the guest is the guest's alone.
+	if err := r.Guest.Sysctl("net/ipv4/conf/eth0/arp_notify", "1"); err != nil {
+		t.Fatal(err)
+	}
+	read := func(h *Host, path string) (v string) {
+		t.Helper()
+		if err := h.Do(func() error {
+			b, err := os.ReadFile("/proc/sys/" + path)
+			v = strings.TrimSpace(string(b))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if g, rm := read(r.Guest, "net/ipv4/conf/eth0/arp_notify"), read(r.Remote, "net/ipv4/conf/eth0/arp_notify"); g != "1" || rm != "0" {
+		t.Errorf("arp_notify: guest %s, remote %s; want 1, 0", g, rm)
+	}
+
+	// The switch namespace holds the switch bridge and the NIC ports.
+	h, err := r.Switch().Handle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, n := range []string{SwitchBridge, r.NICPort("eth0"), r.NICPort("eth1"), "s-remote"} {
+		if _, err := h.LinkByName(n); err != nil {
+			t.Errorf("switch: %s: %v", n, err)
 		}
 	}
-	return ok >= 2*n // actor and partner
+
+	// A static neighbour lets the remote reach the guest without ARP.
+	if err := r.Remote.StaticNeigh("eth0", GuestIP, r.Guest.MAC); err != nil {
+		t.Fatal(err)
+	}
+	rh, err := r.Remote.Handle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rh.Close()
+	ns, err := rh.NeighList(0, netlink.FAMILY_V4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range ns {
+		found = found || n.IP.String() == GuestIP && n.State == netlink.NUD_PERMANENT && n.HardwareAddr.String() == r.Guest.MAC.String()
+	}
+	if !found {
+		t.Errorf("remote neighbours %v lack a permanent %s -> %s", ns, GuestIP, r.Guest.MAC)
+	}
+
+	p, err := r.Remote.PingRecord(context.Background(), GuestIP, 5, 10*time.Millisecond, time.Second)
+	if err != nil || p.Received() != 5 || len(p.Sent) != 5 || p.Dups != 0 {
+		t.Fatalf("remote -> guest: %+v, %v", p, err)
+	}
+	if port, err := r.SwitchPortOf(r.Guest.MAC); err != nil || port != r.NICPort("eth0") {
+		t.Errorf("switch has the guest on %q (%v), want %s", port, err, r.NICPort("eth0"))
+	}
+
+	// The pinger keeps going across a cable pull; the gap after the cut
+	// closes once the bond has failed over and the guest answered from eth1.
+	pg, err := r.Remote.StartPing(GuestIP, 0, 5*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	cut := time.Now()
+	if err := r.CutNIC("eth0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := WaitActive("bond0", "eth1", 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	p = pg.Stop(time.Second)
+	if again := pg.Stop(0); again != p {
+		t.Error("a second Stop returned another record")
+	}
+	gap, recovered := p.GapAfter(cut)
+	t.Logf("%d requests, %d replies; gap after the cut %v (recovered %v), %d of %d lost", len(p.Sent), p.Received(),
+		gap.Round(time.Millisecond), recovered, p.LostAfter(cut), p.SentAfter(cut))
+	if !recovered || p.SentAfter(cut) < 40 || p.Received() < len(p.Sent)/2 {
+		t.Errorf("pinger across the cut: %d/%d, gap %v, recovered %v", p.Received(), len(p.Sent), gap, recovered)
+	}
+	if port, _ := r.SwitchPortOf(r.Guest.MAC); port != r.NICPort("eth1") {
+		t.Errorf("after the cut the switch has the guest on %q, want %s", port, r.NICPort("eth1"))
+	}
 }

@@ -1,4 +1,4 @@
-package labnet
+package probe
 
 import (
 	"errors"

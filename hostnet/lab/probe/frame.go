@@ -1,4 +1,8 @@
-package labnet
+// Package probe looks at a lab network from the inside, next to
+// hostnet/lab/topo: raw Ethernet frames sent and captured on a device of a
+// topo.Host, and the kernel log. Like topo it must only run inside a lab
+// (hostnet/lab).
+package probe
 
 import (
 	"encoding/binary"
@@ -8,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,10 +29,10 @@ func EtherFrame(dst, src net.HardwareAddr, ethertype uint16, payload []byte) []b
 	return b
 }
 
-// SendFrames transmits raw frames on dev inside netns ns through an
-// AF_PACKET socket.
-func SendFrames(ns, dev string, frames ...[]byte) error {
-	return InNS(ns, func() error {
+// Send transmits raw frames on dev in h's namespace through an AF_PACKET
+// socket.
+func Send(h *topo.Host, dev string, frames ...[]byte) error {
+	return h.Do(func() error {
 		ifi, err := net.InterfaceByName(dev)
 		if err != nil {
 			return err
@@ -40,7 +45,7 @@ func SendFrames(ns, dev string, frames ...[]byte) error {
 		sa := &unix.SockaddrLinklayer{Ifindex: ifi.Index, Halen: 6}
 		for _, f := range frames {
 			if err := unix.Sendto(fd, f, 0, sa); err != nil {
-				return fmt.Errorf("send on %s: %w", dev, err)
+				return fmt.Errorf("probe: send on %s of %s: %w", dev, h.Name, err)
 			}
 		}
 		return nil
@@ -66,10 +71,10 @@ type Capture struct {
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
 
-// StartCapture records the frames received on dev inside netns ns.
-func StartCapture(ns, dev string) (*Capture, error) {
+// StartCapture records the frames received on dev in h's namespace.
+func StartCapture(h *topo.Host, dev string) (*Capture, error) {
 	c := &Capture{fd: -1, stop: make(chan struct{}), done: make(chan struct{})}
-	err := InNS(ns, func() error {
+	err := h.Do(func() error {
 		ifi, err := net.InterfaceByName(dev)
 		if err != nil {
 			return err
@@ -91,7 +96,7 @@ func StartCapture(ns, dev string) (*Capture, error) {
 		if c.fd >= 0 {
 			unix.Close(c.fd)
 		}
-		return nil, err
+		return nil, fmt.Errorf("probe: capture on %s of %s: %w", dev, h.Name, err)
 	}
 	go c.loop()
 	return c, nil
