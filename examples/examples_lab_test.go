@@ -12,15 +12,16 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/hostnet/hostnet/hostnet/engine"
-	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/lab/labvirt"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/validate"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
-// These tests apply the examples to the lab's real kernel.
-func TestMain(m *testing.M) { lab.RunTestMain(m) }
+// These tests apply the examples to the lab's real kernel, with a libvirtd of their own.
+func TestMain(m *testing.M) { labvirt.RunTestMain(m) }
 
 func load(t *testing.T, dir string) *plan.Plan {
 	t.Helper()
@@ -71,8 +72,23 @@ func read(t *testing.T) *live.State {
 	return s
 }
 
+// networksOf plans an example's libvirt networks against the lab's libvirtd.
+func networksOf(t *testing.T, p *plan.Plan) (*libvirtnet.Conn, []libvirtnet.Network) {
+	t.Helper()
+	desired, err := libvirtnet.Desired(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := libvirtnet.Connect(labvirt.URI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, desired
+}
+
 // Every example applies, verifies (Apply reads back and re-diffs), re-plans to no changes,
-// and destroys back to exactly the state before.
+// and destroys back to exactly the state before, libvirt networks included.
 func TestExamplesApplyReplanDestroy(t *testing.T) {
 	mains, err := filepath.Glob("*/main.hcl")
 	if err != nil || len(mains) < 6 {
@@ -96,12 +112,37 @@ func TestExamplesApplyReplanDestroy(t *testing.T) {
 			}
 			t.Logf("%s: %d kernel operations, applied and verified in %s", dir, rep.Steps, time.Since(start).Round(time.Millisecond))
 
+			conn, desired := networksOf(t, p)
+			_, nch, err := conn.Plan(desired)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := libvirtnet.Apply(conn, nch, read(t).IsBridge); err != nil {
+				t.Fatalf("libvirt networks: %v", err)
+			}
+
 			again, err := engine.Diff(p, read(t))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if again.HasChanges() {
 				t.Fatalf("re-plan after apply is not empty: %+v", again.ChangedObjects())
+			}
+			if _, nch, err = conn.Plan(desired); err != nil || !nch.Empty() {
+				t.Fatalf("libvirt re-plan after apply: %v %s", err, nch.Summary())
+			}
+			st, err := conn.Read()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(st.Owned()) != len(p.Networks) {
+				t.Fatalf("%d networks registered, the plan has %d", len(st.Owned()), len(p.Networks))
+			}
+			if err := libvirtnet.Apply(conn, libvirtnet.DestroyChanges(desired, st), read(t).IsBridge); err != nil {
+				t.Fatalf("removing the libvirt networks: %v", err)
+			}
+			if st, err = conn.Read(); err != nil || len(st.Owned()) != 0 {
+				t.Fatalf("networks left after destroy: %v %v", err, st)
 			}
 
 			dch, err := engine.DestroyChanges(p, read(t))

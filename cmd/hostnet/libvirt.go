@@ -76,12 +76,9 @@ func (n *networkPlan) apply(s *live.State) error {
 	if !n.hasChanges() {
 		return nil
 	}
-	exists := func(name string) bool {
-		if s == nil {
-			return true
-		}
-		l := s.Link(name)
-		return l != nil && l.Bridge != nil
+	exists := func(string) bool { return true }
+	if s != nil {
+		exists = s.IsBridge
 	}
 	return libvirtnet.Apply(n.conn, n.changes, exists)
 }

@@ -35,3 +35,16 @@ bridge "guests" {
   ports    = [each.value]
   stp      = false
 }
+
+# The libvirt networks guests attach to (<interface type='network'>): one on br0, one per
+# VLAN bridge. hostnet defines and starts them only after their bridge exists.
+libvirt_network "host" {
+  name   = "host-br0"
+  bridge = bridge.br0
+}
+
+libvirt_network "guests" {
+  for_each = bridge.guests
+  name     = "vlan${each.key}"
+  bridge   = each.value
+}

@@ -211,6 +211,13 @@ func (s *State) MaxIndex() int {
 	return s.Links[len(s.Links)-1].Index
 }
 
+// IsBridge reports whether a bridge of that name exists (libvirt networks go only on
+// bridges the kernel has).
+func (s *State) IsBridge(name string) bool {
+	l := s.byName[name]
+	return l != nil && l.Bridge != nil
+}
+
 // LinksByMAC lists the links whose current or permanent MAC is mac.
 func (s *State) LinksByMAC(mac net.HardwareAddr) []*Link { return s.byMAC[string(mac)] }
 

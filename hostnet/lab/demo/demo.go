@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/vishvananda/netns"
@@ -17,11 +18,13 @@ import (
 
 	"github.com/hostnet/hostnet/hostnet/engine"
 	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/lab/labvirt"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/planview"
 	"github.com/hostnet/hostnet/hostnet/status"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
 // Run runs the demo of plan p, writing what happens to w.
@@ -78,6 +81,12 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 		fmt.Fprintf(w, "remote host %s behind the switch\n", remoteAddr)
 	}
 
+	nets, err := startNetworks(w, p)
+	if err != nil {
+		return err
+	}
+	defer nets.close()
+
 	step("hostnet plan")
 	h := netns.None() // the lab's root namespace plays the hypervisor
 	ch, err := diff(h, p)
@@ -85,6 +94,10 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 		return err
 	}
 	if err := planview.Render(w, ch); err != nil {
+		return err
+	}
+	nch, err := nets.plan(w)
+	if err != nil {
 		return err
 	}
 
@@ -95,6 +108,9 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	}
 	fmt.Fprintf(w, "Apply complete: %s: %d kernel operations in %s, verified by reading back in %s.\n",
 		rep.Message, rep.Steps, rep.Exec.Round(time.Millisecond/10), rep.Verify.Round(time.Millisecond/10))
+	if err := nets.apply(w, h, nch); err != nil {
+		return err
+	}
 
 	if guestBridge != "" {
 		if guest, err = t.AddGuest("guest", guestAddr.String(), guestBridge); err != nil {
@@ -122,8 +138,17 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	if ch.HasChanges() {
 		return errors.New("re-plan after apply shows changes")
 	}
+	if nch, err = nets.plan(w); err != nil {
+		return err
+	}
+	if !nch.Empty() {
+		return errors.New("re-plan after apply shows libvirt network changes")
+	}
 
 	step("hostnet destroy --auto-approve")
+	if err := nets.destroy(w); err != nil {
+		return err
+	}
 	s, err := live.Read(h)
 	if err != nil {
 		return err
@@ -298,4 +323,95 @@ func pickAddresses(p *plan.Plan) (remote, guest netip.Prefix, guestBridge string
 		}
 	}
 	return remote, guest, ""
+}
+
+// networks is the demo's libvirt side: a libvirtd of the lab's own, when the plan has
+// libvirt_network blocks.
+type networks struct {
+	conn    *libvirtnet.Conn
+	desired []libvirtnet.Network
+	stop    func()
+}
+
+func startNetworks(w io.Writer, p *plan.Plan) (*networks, error) {
+	n := &networks{}
+	if len(p.Networks) == 0 {
+		return n, nil
+	}
+	var err error
+	if n.desired, err = libvirtnet.Desired(p); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if n.stop, err = labvirt.Start(); err != nil {
+		return nil, err
+	}
+	if n.conn, err = libvirtnet.Connect(labvirt.URI); err != nil {
+		n.stop()
+		return nil, err
+	}
+	fmt.Fprintf(w, "libvirtd started in the lab (%s), with no networks of the host's\n", time.Since(start).Round(time.Millisecond))
+	return n, nil
+}
+
+func (n *networks) close() {
+	if n.conn != nil {
+		n.conn.Close()
+		n.stop()
+	}
+}
+
+func (n *networks) plan(w io.Writer) (*libvirtnet.Changes, error) {
+	if n.conn == nil {
+		return &libvirtnet.Changes{}, nil
+	}
+	_, ch, err := n.conn.Plan(n.desired)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintln(w)
+	return ch, planview.RenderNetworks(w, ch)
+}
+
+// apply registers the networks on the bridges the kernel now has.
+func (n *networks) apply(w io.Writer, h netns.NsHandle, ch *libvirtnet.Changes) error {
+	if n.conn == nil || ch.Empty() {
+		return nil
+	}
+	s, err := live.Read(h)
+	if err != nil {
+		return err
+	}
+	if err := libvirtnet.Apply(n.conn, ch, s.IsBridge); err != nil {
+		return err
+	}
+	st, err := n.conn.Read()
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, l := range st.Owned() {
+		if l.Active {
+			names = append(names, l.Name+" on "+l.Bridge)
+		}
+	}
+	fmt.Fprintf(w, "libvirt networks defined, started and autostarted: %s\n", strings.Join(names, ", "))
+	return nil
+}
+
+// destroy removes the networks first: none may be left on a bridge about to go.
+func (n *networks) destroy(w io.Writer) error {
+	if n.conn == nil {
+		return nil
+	}
+	st, err := n.conn.Read()
+	if err != nil {
+		return err
+	}
+	ch := libvirtnet.DestroyChanges(n.desired, st)
+	if err := planview.RenderNetworks(w, ch); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	return libvirtnet.Apply(n.conn, ch, func(string) bool { return true })
 }
