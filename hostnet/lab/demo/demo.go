@@ -343,7 +343,7 @@ func startNetworks(w io.Writer, p *plan.Plan) (*networks, error) {
 		return nil, err
 	}
 	start := time.Now()
-	if n.stop, err = labvirt.Start(); err != nil {
+	if n.stop, err = labvirt.Ensure(); err != nil {
 		return nil, err
 	}
 	if n.conn, err = libvirtnet.Connect(labvirt.URI); err != nil {

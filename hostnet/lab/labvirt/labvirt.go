@@ -86,6 +86,19 @@ func Start() (stop func(), err error) {
 	}
 }
 
+// Ensure starts libvirtd unless one already answers on URI (a test's TestMain may have
+// started it); stop ends only a daemon Ensure started.
+func Ensure() (stop func(), err error) {
+	if !lab.Inside() {
+		return nil, errors.New("labvirt: refusing to start libvirtd outside the lab")
+	}
+	if c, err := libvirt.NewConnect(URI); err == nil {
+		c.Close()
+		return func() {}, nil
+	}
+	return Start()
+}
+
 // RunTestMain is lab.RunTestMain for packages whose tests need libvirtd: outside the lab
 // it re-runs the test binary inside; inside it starts libvirtd around the tests.
 func RunTestMain(m *testing.M) {
