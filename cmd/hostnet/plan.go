@@ -56,9 +56,10 @@ func loadForHost(out io.Writer, path string, f *hostFlags) (*plan.Plan, error) {
 	return p, nil
 }
 
-// readLive reads the live kernel state of this network namespace.
-func readLive() (*live.State, error) {
-	s, err := live.Read(netns.None())
+// readLive reads the live kernel state of this network namespace, with what p needs beyond
+// links, addresses and routes (arp_notify, forwarding databases); p may be nil.
+func readLive(p *plan.Plan) (*live.State, error) {
+	s, err := engine.Read(netns.None(), p)
 	if err != nil {
 		return nil, fmt.Errorf("reading the live network state: %w", err)
 	}
@@ -100,7 +101,7 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 			if err != nil {
 				return err
 			}
-			s, err := readLive()
+			s, err := readLive(p)
 			if err != nil {
 				return withCode(exitError, err)
 			}
@@ -206,7 +207,7 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, net
 			return withCode(exitError, fmt.Errorf("the host part is applied, but libvirt networks were not: %w; run apply again once libvirt answers", netErr))
 		}
 		if nets.hasChanges() {
-			s, err := readLive()
+			s, err := readLive(nil)
 			if err != nil {
 				return withCode(exitError, err)
 			}
@@ -262,7 +263,7 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 			return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
 		}
 		defer lock.Release()
-		s, err := readLive()
+		s, err := readLive(p)
 		if err != nil {
 			return withCode(exitError, err)
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/status"
 )
 
@@ -25,16 +26,19 @@ kernel (drift). Status changes nothing.`,
   hostnet status --json | jq '.bonds[] | {name, active_slave}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, err := readLive()
+			var p *plan.Plan
+			if planPath != "" {
+				var err error
+				if p, err = loadForHost(cmd.ErrOrStderr(), planPath, &flags); err != nil {
+					return err
+				}
+			}
+			s, err := readLive(p)
 			if err != nil {
 				return withCode(exitError, err)
 			}
 			var drift *engine.Changes
-			if planPath != "" {
-				p, err := loadForHost(cmd.ErrOrStderr(), planPath, &flags)
-				if err != nil {
-					return err
-				}
+			if p != nil {
 				if drift, err = engine.Diff(p, s); err != nil {
 					return withCode(exitError, err)
 				}

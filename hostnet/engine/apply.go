@@ -8,6 +8,7 @@ import (
 
 	"github.com/vishvananda/netns"
 
+	"github.com/hostnet/hostnet/bridge"
 	"github.com/hostnet/hostnet/hostnet/live"
 )
 
@@ -17,7 +18,7 @@ import (
 var BatchSize = 256
 
 // FaultHook is for fault-injection tests: when set, Apply calls it for every kernel
-// operation just before sending it, with the operation's 0-based position in Steps(). A
+// operation (netlink request or sysctl write) just before sending it, with the operation's 0-based position in Steps(). A
 // non-nil error makes that operation fail as if the kernel had refused it: it is not sent,
 // nor is any later one, and Apply returns a *StepError for it. Production code leaves it nil.
 var FaultHook func(index int, s Step) error
@@ -96,7 +97,7 @@ func Apply(ctx context.Context, ns netns.NsHandle, ch *Changes) (*Report, error)
 	}
 	defer c.Close()
 	t0 := time.Now()
-	err = run(ctx, c, ch, rep)
+	err = run(ctx, c, ns, ch, rep)
 	rep.Exec = time.Since(t0)
 	rep.Requests, rep.Batches = c.Sent, c.Syscalls
 	if err != nil {
@@ -108,7 +109,7 @@ func Apply(ctx context.Context, ns netns.NsHandle, ch *Changes) (*Report, error)
 		return rep, nil
 	}
 	t1 := time.Now()
-	s, err := c.Read()
+	s, err := c.ReadWith(ReadOptions(ch.plan))
 	if err != nil {
 		return rep, fmt.Errorf("engine: reading back: %w", err)
 	}
@@ -132,7 +133,7 @@ func Apply(ctx context.Context, ns netns.NsHandle, ch *Changes) (*Report, error)
 	return rep, nil
 }
 
-func run(ctx context.Context, c *live.Conn, ch *Changes, rep *Report) error {
+func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep *Report) error {
 	r := newResolver(ch.state)
 	steps := ch.steps
 	n := BatchSize
@@ -143,9 +144,27 @@ func run(ctx context.Context, c *live.Conn, ch *Changes, rep *Report) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// A batch never crosses a phase: a failure stops the later phases from running.
+		if o := &steps[start].op; o.sysctl() {
+			// A sysctl write runs on its own, after the requests before it are answered
+			// (the bridge it names exists by then).
+			err := error(nil)
+			if FaultHook != nil {
+				err = FaultHook(start, steps[start])
+			}
+			if err == nil {
+				err = live.Do(ns, func() error { return bridge.SetARPNotify(o.link, o.on) })
+			}
+			if err != nil {
+				return &StepError{Index: start, Total: len(steps), Step: steps[start], Err: err}
+			}
+			rep.Steps++
+			start++
+			continue
+		}
+		// A batch never crosses a phase (a failure stops the later phases from running),
+		// nor a sysctl step.
 		end := start + 1
-		for end < len(steps) && end-start < n && steps[end].Phase == steps[start].Phase {
+		for end < len(steps) && end-start < n && steps[end].Phase == steps[start].Phase && !steps[end].op.sysctl() {
 			end++
 		}
 		next := end

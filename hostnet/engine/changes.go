@@ -6,6 +6,15 @@
 // "hostnet:<plan address>"; routes it adds carry rtm_protocol live.RouteProtocol. Only
 // marked objects are ever deleted. NICs are never deleted: they are found by MAC, enslaved
 // and released.
+//
+// Bridge forwarding settings (plan.Bridge: mac, arp_notify, ageing_time, port blocks, fdb
+// blocks) are compared only where the plan sets them. They need more than the three dumps
+// of live.Read: read the state with Read(ns, plan) (live.ReadWith and ReadOptions), which
+// adds a /proc/sys read per bridge that sets arp_notify and one AF_BRIDGE neighbour dump
+// when a bridge has fdb blocks; Diff refuses a state read without them. Static FDB entries
+// carry no ownership mark: on a bridge with fdb blocks, the static entries on the ports the
+// plan names are the plan's (others are removed, as addresses are); entries on other ports
+// (guest taps) and on bridges without fdb blocks are never touched.
 package engine
 
 import (
@@ -78,8 +87,9 @@ type Changes struct {
 // HasChanges reports whether applying would change anything.
 func (c *Changes) HasChanges() bool { return c.Changed }
 
-// Steps returns the ordered kernel operations. Each Step is exactly one netlink request,
-// so the k-th step is the k-th kernel operation.
+// Steps returns the ordered kernel operations. Each Step is exactly one kernel operation,
+// so the k-th step is the k-th kernel operation: one netlink request, or (arp_notify) one
+// write to /proc/sys.
 func (c *Changes) Steps() []Step { return c.steps }
 
 // ChangedObjects lists only the objects that change.

@@ -10,7 +10,15 @@ import (
 // masters and left down (as the kernel leaves a released bond slave), without the plan's
 // addresses. Interfaces with the plan's names that hostnet did not create are left alone.
 // NICs whose MAC is absent have nothing to release and are skipped.
+//
+// Bridge settings: a bridge hostnet deletes takes its FDB, port flags and arp_notify with
+// it. On a bridge it did not create, the plan's static FDB entries are removed; arp_notify
+// and the port flags of ports that stay are left as they are (hostnet does not know what
+// they were before).
 func DestroyChanges(p *plan.Plan, s *live.State) (*Changes, error) {
+	if err := checkIncluded(p, s); err != nil {
+		return nil, err
+	}
 	d := &differ{
 		p: p, s: s,
 		name:      map[plan.Interface]string{},
@@ -51,6 +59,13 @@ func DestroyChanges(p *plan.Plan, s *live.State) (*Changes, error) {
 		} else {
 			ch.Action = NoOp
 			ch.Reason = "not created by hostnet: left alone"
+			if b, ok := i.(*plan.Bridge); ok && len(b.FDB) > 0 && l.Bridge != nil {
+				d.destroyFDB(b, l, &ch)
+				if len(ch.Attrs) > 0 {
+					ch.Action = Update
+					ch.Reason = "not created by hostnet: only the plan's FDB entries are removed"
+				}
+			}
 		}
 		d.objects = append(d.objects, ch)
 	}

@@ -67,9 +67,10 @@ type differ struct {
 	nicLink    map[*plan.NIC]*live.Link
 	master     map[string]string // slave/port name -> master name
 	bonds      map[*plan.Bond]*bondDiff
-	gone       map[int]bool    // live ifindexes deleted (explicitly or with their lower)
-	withMaster map[string]bool // links created with IFLA_MASTER already set
-	keptRoute  map[int]bool    // index into s.Routes of routes the plan keeps
+	gone       map[int]bool            // live ifindexes deleted (explicitly or with their lower)
+	withMaster map[string]bool         // links created with IFLA_MASTER already set
+	keptRoute  map[int]bool            // index into s.Routes of routes the plan keeps
+	fdbBy      map[int][]live.FDBEntry // s.FDB by bridge ifindex, built on first use
 
 	objects []Change
 	steps   []Step
@@ -80,6 +81,9 @@ type differ struct {
 // Diff compares plan p with live state s. It is a pure function: it reads nothing and changes
 // nothing. The result lists per object what changes and holds the ordered steps for Apply.
 func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
+	if err := checkIncluded(p, s); err != nil {
+		return nil, err
+	}
 	d := &differ{
 		p: p, s: s,
 		name:       map[plan.Interface]string{},
@@ -672,6 +676,9 @@ func (d *differ) createBond(b *plan.Bond, ch *Change) {
 	if b.MTU > 0 {
 		ch.Attrs = append(ch.Attrs, AttrChange{Name: "mtu", New: strconv.Itoa(b.MTU)})
 	}
+	if b.MAC != nil {
+		ch.Attrs = append(ch.Attrs, AttrChange{Name: "mac", New: b.MAC.String()})
+	}
 	var slaves []string
 	for _, s := range b.Slaves {
 		slaves = append(slaves, d.name[s.NIC])
@@ -913,7 +920,12 @@ func (d *differ) bridge(b *plan.Bridge) {
 		}
 		d.createLink(b, PhaseBridges, op{kind: opLinkCreate, link: b.Name, linkKind: "bridge", up: ptr(true),
 			mtu: b.MTU, mac: b.MAC, data: data}, "create bridge "+b.Name)
-		d.ports(b, &ch, nil)
+		if b.MAC != nil {
+			ch.Attrs = append(ch.Attrs, AttrChange{Name: "mac", New: b.MAC.String()})
+		}
+		d.arpNotify(b, &ch, nil)
+		d.portFlags(b, &ch, d.ports(b, &ch, nil))
+		d.fdb(b, &ch, nil)
 		d.common(b, &ch, nil, false)
 		ch.Action = Create
 		if replaced {
@@ -925,18 +937,23 @@ func (d *differ) bridge(b *plan.Bridge) {
 	if data := bridgeData(b, l.Bridge, &ch); len(data) > 0 {
 		d.step(PhaseBridges, obj, "set bridge options", op{kind: opLinkSet, link: b.Name, linkKind: "bridge", data: data})
 	}
-	d.ports(b, &ch, l)
+	d.arpNotify(b, &ch, l)
+	d.portFlags(b, &ch, d.ports(b, &ch, l))
+	d.fdb(b, &ch, l)
 	d.common(b, &ch, l, false)
 	d.setUp(b, &ch, l, false)
 	d.finish(ch)
 }
 
-// ports enslaves the planned ports that are not yet. Ports the plan does not name (guest
-// taps, for one) are left alone.
-func (d *differ) ports(b *plan.Bridge, ch *Change, l *live.Link) {
+// ports enslaves the planned ports that are not yet, and returns the names of the ports
+// that join the bridge in this apply (their flags start at the kernel's defaults). Ports
+// the plan does not name (guest taps, for one) are left alone.
+func (d *differ) ports(b *plan.Bridge, ch *Change, l *live.Link) map[string]bool {
+	joining := map[string]bool{}
 	for _, p := range b.Ports {
 		name := d.name[p]
 		if d.withMaster[name] {
+			joining[name] = true
 			ch.Attrs = append(ch.Attrs, AttrChange{Name: "port", New: name})
 			continue
 		}
@@ -952,9 +969,11 @@ func (d *differ) ports(b *plan.Bridge, ch *Change, l *live.Link) {
 		if cur == b.Name {
 			continue
 		}
+		joining[name] = true
 		ch.Attrs = append(ch.Attrs, AttrChange{Name: "port", New: name})
 		d.step(PhasePorts, Addr(b), "add port "+name+" to "+b.Name, op{kind: opLinkSet, link: name, master: ptr(b.Name)})
 	}
+	return joining
 }
 
 // ---- routes ----

@@ -68,10 +68,20 @@ func read(t *testing.T) *live.State {
 	return s
 }
 
+// readFor reads the state as Diff of p needs it (arp_notify, FDB: Read).
+func readFor(t *testing.T, p *plan.Plan) *live.State {
+	t.Helper()
+	s, err := Read(netns.None(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // apply plans p against the live state, applies it and fails the test on any error.
 func apply(t *testing.T, p *plan.Plan) (*Changes, *Report) {
 	t.Helper()
-	ch, err := Diff(p, read(t))
+	ch, err := Diff(p, readFor(t, p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +97,7 @@ func apply(t *testing.T, p *plan.Plan) (*Changes, *Report) {
 
 func requireNoChanges(t *testing.T, p *plan.Plan) {
 	t.Helper()
-	ch, err := Diff(p, read(t))
+	ch, err := Diff(p, readFor(t, p))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,11 @@ const (
 	opAddrDel
 	opRouteAdd
 	opRouteDel
+	opFDBSet // RTM_NEWNEIGH AF_BRIDGE: add or replace a static FDB entry
+	opFDBDel // RTM_DELNEIGH AF_BRIDGE
+	// opARPNotify writes net.ipv4.conf.<link>.arp_notify through bridge.SetARPNotify: the
+	// one kind of step that is not a netlink request.
+	opARPNotify
 )
 
 // attr is a netlink attribute to send: a value or nested attributes.
@@ -67,7 +72,19 @@ type op struct {
 
 	prefix netip.Prefix // address ops
 	route  *routeSpec   // route ops
+	fdb    *fdbSpec     // FDB ops: link is the port
+	on     bool         // opARPNotify
 }
+
+// fdbSpec is a static entry of a bridge's forwarding database.
+type fdbSpec struct {
+	MAC    net.HardwareAddr
+	VLAN   int
+	Sticky bool
+}
+
+// sysctl reports steps that are not netlink requests.
+func (o *op) sysctl() bool { return o.kind == opARPNotify }
 
 type routeSpec struct {
 	Dst      netip.Prefix
@@ -87,6 +104,8 @@ func (o *op) tolerated(err error) bool {
 		return errorsIs(err, unix.EADDRNOTAVAIL)
 	case opRouteDel:
 		return errorsIs(err, unix.ESRCH)
+	case opFDBDel:
+		return errorsIs(err, unix.ENOENT)
 	}
 	return false
 }
@@ -168,6 +187,8 @@ func (o *op) request(r *resolver) (live.Request, error) {
 		return live.Request{Type: unix.RTM_DELADDR, Body: b}, nil
 	case opRouteAdd, opRouteDel:
 		return o.routeRequest(r)
+	case opFDBSet, opFDBDel:
+		return o.fdbRequest(r)
 	}
 	return live.Request{}, fmt.Errorf("engine: unknown op %d", o.kind)
 }
@@ -317,6 +338,38 @@ func (o *op) routeRequest(r *resolver) (live.Request, error) {
 	}
 	b = appendAttrs(b, nl.NewRtAttr(unix.RTA_TABLE, u32(uint32(table))))
 	return live.Request{Type: typ, Flags: flags, Body: b}, nil
+}
+
+// fdbRequest builds the RTM_NEWNEIGH/RTM_DELNEIGH of an FDB op, as `bridge fdb replace MAC
+// dev PORT master static [sticky] [vlan N]` does: NTF_MASTER sends it to the port's bridge,
+// NUD_NOARP makes it static (never ages), NTF_STICKY keeps it from moving to another port.
+// NLM_F_REPLACE changes an existing entry in place (port, sticky; a learned entry becomes
+// static).
+func (o *op) fdbRequest(r *resolver) (live.Request, error) {
+	i, err := r.index(o.link)
+	if err != nil {
+		return live.Request{}, err
+	}
+	f := o.fdb
+	b := make([]byte, unix.SizeofNdMsg)
+	b[0] = unix.AF_BRIDGE
+	native.PutUint32(b[4:8], uint32(i))
+	flags := uint8(unix.NTF_MASTER)
+	if o.kind == opFDBSet {
+		native.PutUint16(b[8:10], unix.NUD_NOARP)
+		if f.Sticky {
+			flags |= live.NTFSticky
+		}
+	}
+	b[10] = flags
+	b = appendAttrs(b, nl.NewRtAttr(unix.NDA_LLADDR, []byte(f.MAC)))
+	if f.VLAN != 0 {
+		b = appendAttrs(b, nl.NewRtAttr(unix.NDA_VLAN, nl.Uint16Attr(uint16(f.VLAN))))
+	}
+	if o.kind == opFDBSet {
+		return live.Request{Type: unix.RTM_NEWNEIGH, Flags: unix.NLM_F_CREATE | unix.NLM_F_REPLACE, Body: b}, nil
+	}
+	return live.Request{Type: unix.RTM_DELNEIGH, Body: b}, nil
 }
 
 // bondAttr encodes one bond option as its IFLA_BOND_* attribute. KindIface values name a

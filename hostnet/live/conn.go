@@ -23,6 +23,7 @@ var native = binary.NativeEndian
 // ACKs, which the netlink library's parser does not expect.
 type Conn struct {
 	s   *nl.NetlinkSocket
+	ns  netns.NsHandle // as given to Dial: /proc/sys reads happen there
 	pid uint32
 	seq uint32
 	// Sent counts the requests sent (dumps included), for tests and benchmarks.
@@ -58,7 +59,8 @@ func (e *Error) Unwrap() error { return e.Errno }
 
 // Dial opens a Conn in network namespace ns; netns.None() (or any closed handle) means the
 // calling thread's namespace. Taking the namespace, not a netlink.Handle, keeps the choice
-// explicit: the library's Handle does not expose the namespace of its sockets.
+// explicit: the library's Handle does not expose the namespace of its sockets. The Conn
+// keeps ns for the /proc/sys reads of ReadWith: the caller keeps it open while using the Conn.
 func Dial(ns netns.NsHandle) (*Conn, error) {
 	s, err := nl.GetNetlinkSocketAt(ns, netns.None(), unix.NETLINK_ROUTE)
 	if err != nil {
@@ -79,7 +81,7 @@ func Dial(ns netns.NsHandle) (*Conn, error) {
 		s.Close()
 		return nil, err
 	}
-	return &Conn{s: s, pid: pid, seq: uint32(time.Now().UnixNano())}, nil
+	return &Conn{s: s, ns: ns, pid: pid, seq: uint32(time.Now().UnixNano())}, nil
 }
 
 func (c *Conn) Close() {

@@ -10,8 +10,9 @@ import (
 
 // Normalized renders the state as sorted text lines that two reads of an unchanged host
 // render identically: ifindexes are replaced by names, and counters, operational state,
-// the bond's current active slave, IPv6 link-local addresses and routes, and address flags
-// are left out. Compare two of them to prove that an apply+destroy left a host as it was.
+// the bond's current active slave, IPv6 link-local addresses and routes, address flags and
+// learned FDB entries are left out. Static FDB entries and arp_notify appear when the read
+// included them (ReadOptions). Compare two of them to prove that an apply+destroy left a host as it was.
 func (s *State) Normalized() []string {
 	var out []string
 	for _, l := range s.Links {
@@ -44,11 +45,25 @@ func (s *State) Normalized() []string {
 		if sl := l.BondSlave; sl != nil {
 			fmt.Fprintf(&b, " perm_mac=%s queue_id=%d prio=%d", sl.PermMAC, sl.QueueID, sl.Prio)
 		}
+		if bp := l.BridgePort; bp != nil {
+			fmt.Fprintf(&b, " learning=%t unicast_flood=%t mcast_flood=%t bcast_flood=%t",
+				bp.Learning, bp.UnicastFlood, bp.MulticastFlood, bp.BroadcastFlood)
+		}
+		if l.ARPNotify != nil {
+			fmt.Fprintf(&b, " arp_notify=%t", *l.ARPNotify)
+		}
 		out = append(out, b.String())
 		for _, a := range l.Addrs {
 			if !a.LinkLocal() {
 				out = append(out, fmt.Sprintf("addr %s %s", l.Name, a.Prefix))
 			}
+		}
+	}
+	// Static FDB entries (when read): learned ones come and go with traffic.
+	for _, e := range s.FDB {
+		if e.Static() {
+			out = append(out, fmt.Sprintf("fdb %s %s vlan=%d port=%s sticky=%t", s.Name(e.Bridge), e.MAC, e.VLAN,
+				s.Name(e.Port), e.Sticky()))
 		}
 	}
 	for _, r := range s.Routes {

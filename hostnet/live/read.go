@@ -1,15 +1,47 @@
 package live
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
+	"runtime"
 
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/hostnet/hostnet/bridge"
 	"github.com/hostnet/hostnet/hostnet/bonding"
 )
+
+// Do runs fn on a locked OS thread inside network namespace ns, so that what fn opens
+// there (/proc/sys/net files, sockets) belongs to ns; netns.None() (or any closed handle)
+// runs fn as it is, in the caller's namespace. If switching back fails the thread stays
+// locked, and the Go runtime discards it rather than reuse it in the wrong namespace.
+func Do(ns netns.NsHandle, fn func() error) error {
+	if !ns.IsOpen() {
+		return fn()
+	}
+	runtime.LockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	defer orig.Close()
+	if err := netns.Set(ns); err != nil {
+		runtime.UnlockOSThread()
+		return err
+	}
+	ferr := fn()
+	if err := netns.Set(orig); err != nil {
+		return errors.Join(ferr, fmt.Errorf("cannot return to the original network namespace: %w", err))
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
 
 // rtextFilterSkipStats asks the kernel to leave the statistics out of link dumps
 // (RTEXT_FILTER_SKIP_STATS, Linux 4.20+; older kernels ignore the bit).
@@ -18,16 +50,115 @@ const rtextFilterSkipStats = 1 << 3
 // Read dumps links, addresses and routes of network namespace ns (netns.None(): the current
 // one): three dumps in all.
 func Read(ns netns.NsHandle) (*State, error) {
+	return ReadWith(ns, ReadOptions{})
+}
+
+// ReadOptions asks a read for state outside the three dumps, which only some plans need.
+type ReadOptions struct {
+	// ARPNotify names the links whose net.ipv4.conf.<name>.arp_notify is read (from
+	// /proc/sys as ns sees it) into Link.ARPNotify; absent links are skipped.
+	ARPNotify []string
+	// FDB adds one AF_BRIDGE neighbour dump: every bridge's forwarding database.
+	FDB bool
+}
+
+// ReadWith is Read plus what o asks for.
+func ReadWith(ns netns.NsHandle, o ReadOptions) (*State, error) {
 	c, err := Dial(ns)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	return c.Read()
+	return c.ReadWith(o)
 }
 
 // Read dumps the state through an open Conn.
-func (c *Conn) Read() (*State, error) {
+func (c *Conn) Read() (*State, error) { return c.ReadWith(ReadOptions{}) }
+
+// ReadWith dumps the state through an open Conn, plus what o asks for.
+func (c *Conn) ReadWith(o ReadOptions) (*State, error) {
+	s, err := c.read()
+	if err != nil {
+		return nil, err
+	}
+	if o.FDB {
+		if s.FDB, err = c.readFDB(); err != nil {
+			return nil, err
+		}
+	}
+	s.Included = o
+	if len(o.ARPNotify) > 0 {
+		err := Do(c.ns, func() error {
+			for _, name := range o.ARPNotify {
+				l := s.Link(name)
+				if l == nil {
+					continue
+				}
+				on, err := bridge.ARPNotify(name)
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // gone since the dump, or no IPv4 on it
+				}
+				if err != nil {
+					return err
+				}
+				l.ARPNotify = &on
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("live: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// readFDB runs one AF_BRIDGE neighbour dump.
+func (c *Conn) readFDB() ([]FDBEntry, error) {
+	var out []FDBEntry
+	body := make([]byte, unix.SizeofNdMsg)
+	body[0] = unix.AF_BRIDGE
+	err := c.dumpRetry(unix.RTM_GETNEIGH, body, unix.RTM_NEWNEIGH, func() { out = out[:0] }, func(data []byte) error {
+		if e, ok := parseFDB(data); ok {
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("live: fdb dump: %w", err)
+	}
+	return out, nil
+}
+
+// parseFDB decodes one RTM_NEWNEIGH of the AF_BRIDGE dump; entries without NDA_MASTER or
+// with NTF_SELF (a port's own address list) are not the bridge's and are skipped.
+func parseFDB(data []byte) (FDBEntry, bool) {
+	if len(data) < unix.SizeofNdMsg || data[0] != unix.AF_BRIDGE {
+		return FDBEntry{}, false
+	}
+	e := FDBEntry{
+		Port:  int(int32(native.Uint32(data[4:8]))),
+		State: native.Uint16(data[8:10]),
+		Flags: data[10],
+	}
+	forAttrs(data[unix.SizeofNdMsg:], func(t uint16, v []byte) {
+		switch t {
+		case unix.NDA_LLADDR:
+			if len(v) == 6 {
+				e.MAC = net.HardwareAddr(append([]byte(nil), v...))
+			}
+		case unix.NDA_VLAN:
+			e.VLAN = int(u16(v))
+		case unix.NDA_MASTER:
+			e.Bridge = int(u32(v))
+		}
+	})
+	if e.Bridge == 0 || e.Flags&unix.NTF_SELF != 0 || e.MAC == nil {
+		return FDBEntry{}, false
+	}
+	return e, true
+}
+
+func (c *Conn) read() (*State, error) {
 	var links []*Link
 	byIndex := map[int]*Link{}
 
@@ -226,6 +357,22 @@ func parseLinkInfo(l *Link, info []byte) {
 		})
 	case "bond":
 		l.Bond = parseBond(data)
+	}
+	if l.SlaveKind == "bridge" {
+		bp := &BridgePort{Learning: true, UnicastFlood: true, MulticastFlood: true, BroadcastFlood: true}
+		forAttrs(slaveData, func(t uint16, v []byte) {
+			switch t {
+			case unix.IFLA_BRPORT_LEARNING:
+				bp.Learning = u8(v) != 0
+			case unix.IFLA_BRPORT_UNICAST_FLOOD:
+				bp.UnicastFlood = u8(v) != 0
+			case unix.IFLA_BRPORT_MCAST_FLOOD:
+				bp.MulticastFlood = u8(v) != 0
+			case unix.IFLA_BRPORT_BCAST_FLOOD:
+				bp.BroadcastFlood = u8(v) != 0
+			}
+		})
+		l.BridgePort = bp
 	}
 	if l.SlaveKind == "bond" {
 		s := &BondSlave{}

@@ -44,13 +44,50 @@ type Link struct {
 	ParentIndex int    // IFLA_LINK (a VLAN's real device) in this namespace, 0 = none
 	Alias       string // IFLA_IFALIAS
 
-	VLAN      *VLAN
-	Bridge    *Bridge
-	Bond      *Bond
-	BondSlave *BondSlave
+	VLAN       *VLAN
+	Bridge     *Bridge
+	Bond       *Bond
+	BondSlave  *BondSlave
+	BridgePort *BridgePort // IFLA_INFO_SLAVE_DATA of a bridge port
+
+	// ARPNotify is net.ipv4.conf.<name>.arp_notify, read only when asked (ReadOptions);
+	// nil = not read.
+	ARPNotify *bool
 
 	Addrs []Addr
 }
+
+// BridgePort holds the forwarding flags of a bridge port, from the link dump's
+// IFLA_INFO_SLAVE_DATA. A new port has all four on.
+type BridgePort struct {
+	Learning       bool // IFLA_BRPORT_LEARNING
+	UnicastFlood   bool // IFLA_BRPORT_UNICAST_FLOOD
+	MulticastFlood bool // IFLA_BRPORT_MCAST_FLOOD
+	BroadcastFlood bool // IFLA_BRPORT_BCAST_FLOOD
+}
+
+// FDBEntry is one entry of a bridge's forwarding database (NTF_MASTER entries of the
+// AF_BRIDGE neighbour dump; the ports' own NTF_SELF lists are left out).
+type FDBEntry struct {
+	MAC    net.HardwareAddr
+	VLAN   int    // NDA_VLAN, 0 = none
+	Port   int    // ifindex of the port (the bridge's own for its own MACs)
+	Bridge int    // NDA_MASTER: ifindex of the bridge
+	State  uint16 // NUD_*: NUD_PERMANENT local, NUD_NOARP static, else learned
+	Flags  uint8  // NTF_*
+}
+
+// Local reports an address of the bridge or a port (never forwarded out).
+func (e FDBEntry) Local() bool { return e.State&unix.NUD_PERMANENT != 0 }
+
+// Static reports an entry added by hand that never ages (NUD_NOARP), not a local one.
+func (e FDBEntry) Static() bool { return !e.Local() && e.State&unix.NUD_NOARP != 0 }
+
+// Sticky reports an entry that never moves to another port (NTF_STICKY).
+func (e FDBEntry) Sticky() bool { return e.Flags&NTFSticky != 0 }
+
+// NTFSticky is NTF_STICKY (Linux 4.20+), which x/sys/unix lacks.
+const NTFSticky = 0x40
 
 // VLAN is an 802.1Q/802.1ad link's data; its real device is Link.ParentIndex.
 type VLAN struct {
@@ -148,6 +185,11 @@ func (l *Link) OperString() string {
 type State struct {
 	Links  []*Link // by ifindex
 	Routes []Route
+	// FDB holds every bridge's forwarding database when the read asked for it
+	// (ReadOptions.FDB), in dump order.
+	FDB []FDBEntry
+	// Included is what the read included beyond links, addresses and routes.
+	Included ReadOptions
 
 	byName  map[string]*Link
 	byIndex map[int]*Link

@@ -417,9 +417,137 @@ func (d *decoder) decodeBridge(in *instance) cty.Value {
 	}
 	br.VLANFiltering = optBool("vlan_filtering")
 	br.MulticastSnooping = optBool("multicast_snooping")
+	br.ARPNotify = optBool("arp_notify")
+	d.decodePortBlocks(in, br)
+	d.decodeFDBBlocks(in, br)
 	br.Source = in.src
 	d.pending = br
 	return refValue(in.addr, "bridge", br.Name, nil)
+}
+
+// nestedRef evaluates a reference attribute of a nested block to one interface of kinds.
+func (d *decoder) nestedRef(in *instance, a *hcl.Attribute, want string, kinds ...Kind) Interface {
+	v := d.eval(a.Expr, in.ctx)
+	if !v.IsWhollyKnown() {
+		in.ok = false
+		return nil
+	}
+	addrs, ok := d.refAddrs(a, v, false, want)
+	if !ok {
+		in.ok = false
+		return nil
+	}
+	ifs := d.resolve(in, a, addrs, kinds...)
+	if len(ifs) != 1 {
+		return nil
+	}
+	return ifs[0]
+}
+
+// nestedBool reads an optional bool attribute of a nested block (nil when absent or null).
+func (d *decoder) nestedBool(in *instance, c *hcl.BodyContent, name string, attrs map[string]hcl.Range) *bool {
+	a := c.Attributes[name]
+	if a == nil {
+		return nil
+	}
+	v := d.eval(a.Expr, in.ctx)
+	if !v.IsWhollyKnown() {
+		in.ok = false
+		return nil
+	}
+	if v.IsNull() {
+		return nil
+	}
+	attrs[name] = a.Expr.Range()
+	b := d.toBool(a, v)
+	return &b
+}
+
+// decodePortBlocks reads `port { link = bond.bond0  learning = false ... }` blocks: the
+// flags of ports listed in ports, one block per port.
+func (d *decoder) decodePortBlocks(in *instance, br *Bridge) {
+	for _, c := range in.n.nested["port"] {
+		a := c.Attributes["link"]
+		if a == nil {
+			continue // reported by the schema
+		}
+		in.src.Blocks["port"] = c.MissingItemRange
+		f := &PortFlags{Range: c.MissingItemRange, Attrs: map[string]hcl.Range{"link": a.Expr.Range()}}
+		f.Link = d.nestedRef(in, a, "one of the bridge's ports (a nic, bond or vlan block)", KindNIC, KindBond, KindVLAN)
+		if f.Link == nil {
+			continue
+		}
+		listed := false
+		for _, p := range br.Ports {
+			listed = listed || p == f.Link
+		}
+		if !listed {
+			d.errorf(a.Expr.Range().Ptr(), "Not a port of this bridge", "%s is not in ports of %s; a port block sets the flags of a listed port. Add it to ports, or point link at one of them.",
+				f.Link.Common().Addr, in.addr)
+			in.ok = false
+			continue
+		}
+		if prev := br.PortFlagsOf(f.Link); prev != nil {
+			d.errorf(a.Expr.Range().Ptr(), "Port set twice", "%s already has a port block in %s, at %s; merge the two.",
+				f.Link.Common().Addr, in.addr, prev.Range)
+			in.ok = false
+			continue
+		}
+		f.Learning = d.nestedBool(in, c, "learning", f.Attrs)
+		f.UnicastFlood = d.nestedBool(in, c, "unicast_flood", f.Attrs)
+		f.MulticastFlood = d.nestedBool(in, c, "multicast_flood", f.Attrs)
+		f.BroadcastFlood = d.nestedBool(in, c, "broadcast_flood", f.Attrs)
+		br.PortFlags = append(br.PortFlags, f)
+	}
+}
+
+// decodeFDBBlocks reads `fdb { mac = "..."  port = bond.bond0  vlan = 100  sticky = true }`
+// blocks. Whether port is a port of the bridge, duplicates and vlan against vlan_filtering
+// are validation rules.
+func (d *decoder) decodeFDBBlocks(in *instance, br *Bridge) {
+	for _, c := range in.n.nested["fdb"] {
+		ma, pa := c.Attributes["mac"], c.Attributes["port"]
+		if ma == nil || pa == nil {
+			continue // reported by the schema
+		}
+		in.src.Blocks["fdb"] = c.MissingItemRange
+		e := &FDBEntry{Sticky: true, Range: c.MissingItemRange, Attrs: map[string]hcl.Range{"mac": ma.Expr.Range(), "port": pa.Expr.Range()}}
+		mv := d.eval(ma.Expr, in.ctx)
+		if !mv.IsWhollyKnown() || mv.IsNull() {
+			in.ok = false
+			continue
+		}
+		mac, ok := d.toMAC(ma, mv)
+		if !ok {
+			in.ok = false
+			continue
+		}
+		e.MAC = mac
+		e.Port = d.nestedRef(in, pa, "a port of the bridge (a nic, bond or vlan block)", KindNIC, KindBond, KindVLAN)
+		if e.Port == nil {
+			continue
+		}
+		if a := c.Attributes["vlan"]; a != nil {
+			v := d.eval(a.Expr, in.ctx)
+			if !v.IsWhollyKnown() {
+				in.ok = false
+				continue
+			}
+			if !v.IsNull() {
+				n, ok := d.toUint(a, v, 1, 4094)
+				if !ok {
+					in.ok = false
+					continue
+				}
+				e.VLAN = int(n)
+				e.Attrs["vlan"] = a.Expr.Range()
+			}
+		}
+		if s := d.nestedBool(in, c, "sticky", e.Attrs); s != nil {
+			e.Sticky = *s
+		}
+		br.FDB = append(br.FDB, e)
+	}
 }
 
 func (d *decoder) decodeRoute(in *instance) {

@@ -146,6 +146,36 @@ type VLAN struct {
 func (v *VLAN) Lower() []Interface { return []Interface{v.Link} }
 
 // Bridge is a Linux bridge. Pointer fields are nil when the plan leaves them to the kernel.
+//
+// The forwarding-database settings that keep guest MACs where they belong when a bond is a
+// port (bonding-rules §C): `mac` (Iface.MAC) pins the bridge's own MAC so that it does not
+// follow its ports; `arp_notify = true` makes the kernel send a gratuitous ARP for the
+// bridge's addresses when it comes up or changes MAC (net.ipv4.conf.<bridge>.arp_notify);
+// `ageing_time` is how long learned MACs live; a `port` block sets the learning and
+// flooding flags of one port; an `fdb` block adds a static (by default sticky) entry:
+//
+//	bridge "br0" {
+//	  ports       = [bond.bond0]
+//	  mac         = "52:54:00:00:10:00"
+//	  arp_notify  = true
+//	  ageing_time = 300
+//	  port {
+//	    link            = bond.bond0   # one of ports
+//	    learning        = false        # reflected guest frames cannot move guest MACs
+//	    unicast_flood   = true
+//	    multicast_flood = true
+//	    broadcast_flood = true
+//	  }
+//	  fdb {
+//	    mac    = "52:54:00:aa:00:01"
+//	    port   = bond.bond0           # one of ports
+//	    vlan   = 100                  # only with vlan_filtering = true
+//	    sticky = true                 # the default
+//	  }
+//	}
+//
+// Whatever the plan does not set is left as the kernel has it: flags and arp_notify are
+// compared only when written, and FDB entries only on bridges that have fdb blocks.
 type Bridge struct {
 	Iface
 	Ports             []Interface
@@ -154,6 +184,65 @@ type Bridge struct {
 	AgeingTime        *int // seconds (kernel default 300; 0 = no learning)
 	VLANFiltering     *bool
 	MulticastSnooping *bool
+	ARPNotify         *bool // net.ipv4.conf.<bridge>.arp_notify; nil = leave it (kernel default 0)
+
+	// PortFlags are the port blocks, at most one per port, in source order.
+	PortFlags []*PortFlags
+	// FDB are the static entries of the fdb blocks, in source order.
+	FDB []*FDBEntry
+}
+
+// PortFlags are the forwarding flags a `port` block sets on one bridge port. A nil flag is
+// left as the kernel has it (a new port has all four on).
+type PortFlags struct {
+	Link           Interface // one of the bridge's Ports
+	Learning       *bool     // IFLA_BRPORT_LEARNING: learn source MACs arriving on the port
+	UnicastFlood   *bool     // IFLA_BRPORT_UNICAST_FLOOD: unknown unicast goes out of the port
+	MulticastFlood *bool     // IFLA_BRPORT_MCAST_FLOOD
+	BroadcastFlood *bool     // IFLA_BRPORT_BCAST_FLOOD
+	Range          hcl.Range // the block
+	Attrs          map[string]hcl.Range
+}
+
+// Set reports whether the block sets any flag.
+func (f *PortFlags) Set() bool {
+	return f.Learning != nil || f.UnicastFlood != nil || f.MulticastFlood != nil || f.BroadcastFlood != nil
+}
+
+// FDBEntry is a static entry of a bridge's forwarding database: frames to MAC (in VLAN,
+// with vlan_filtering) go out of Port. It never ages; a sticky one never moves to another
+// port either, whatever source MACs arrive (NTF_STICKY).
+type FDBEntry struct {
+	MAC    net.HardwareAddr
+	Port   Interface // meant to be one of the bridge's Ports (validation checks)
+	VLAN   int       // 0 = none (a bridge without vlan_filtering)
+	Sticky bool      // default true
+	Range  hcl.Range // the block
+	Attrs  map[string]hcl.Range
+}
+
+// nestedAttr returns the range of attribute name of a nested block, or the block's.
+func nestedAttr(attrs map[string]hcl.Range, block hcl.Range, name string) hcl.Range {
+	if r, ok := attrs[name]; ok {
+		return r
+	}
+	return block
+}
+
+// Attr returns the range of attribute name, or the block's when it was not written.
+func (f *PortFlags) Attr(name string) hcl.Range { return nestedAttr(f.Attrs, f.Range, name) }
+
+// Attr returns the range of attribute name, or the block's when it was not written.
+func (e *FDBEntry) Attr(name string) hcl.Range { return nestedAttr(e.Attrs, e.Range, name) }
+
+// PortFlagsOf returns the port block for port, nil when the plan has none.
+func (b *Bridge) PortFlagsOf(port Interface) *PortFlags {
+	for _, f := range b.PortFlags {
+		if f.Link == port {
+			return f
+		}
+	}
+	return nil
 }
 
 // Lower implements Interface.

@@ -29,8 +29,11 @@ var schemas = map[string]*hcl.BodySchema{
 		Attributes: append(attrs("for_each", "slaves"), bondOptionAttrs()...),
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "slave"}},
 	},
-	"vlan":            {Attributes: attrs("for_each", "link", "id", "protocol")},
-	"bridge":          {Attributes: attrs("for_each", "ports", "stp", "forward_delay", "ageing_time", "vlan_filtering", "multicast_snooping")},
+	"vlan": {Attributes: attrs("for_each", "link", "id", "protocol")},
+	"bridge": {
+		Attributes: attrs("for_each", "ports", "stp", "forward_delay", "ageing_time", "vlan_filtering", "multicast_snooping", "arp_notify"),
+		Blocks:     []hcl.BlockHeaderSchema{{Type: "port"}, {Type: "fdb"}},
+	},
 	"route":           {Attributes: []hcl.AttributeSchema{{Name: "for_each"}, {Name: "to"}, {Name: "via"}, {Name: "dev"}, {Name: "metric"}, {Name: "table"}}},
 	"libvirt_network": {Attributes: append([]hcl.AttributeSchema{{Name: "for_each"}, {Name: "name"}, {Name: "bridge"}, {Name: "autostart"}, {Name: "mtu"}}, bandwidthAttrs...), Blocks: []hcl.BlockHeaderSchema{{Type: "portgroup"}}},
 }
@@ -44,6 +47,10 @@ var bandwidthAttrs = []hcl.AttributeSchema{
 var nestedSchemas = map[string]*hcl.BodySchema{
 	"slave":     {Attributes: []hcl.AttributeSchema{{Name: "nic", Required: true}, {Name: "queue_id"}, {Name: "prio"}}},
 	"portgroup": {Attributes: append([]hcl.AttributeSchema{{Name: "name", Required: true}, {Name: "default"}}, bandwidthAttrs...)},
+	// bridge port flags and static FDB entries (see plan.Bridge)
+	"port": {Attributes: []hcl.AttributeSchema{{Name: "link", Required: true}, {Name: "learning"}, {Name: "unicast_flood"},
+		{Name: "multicast_flood"}, {Name: "broadcast_flood"}}},
+	"fdb": {Attributes: []hcl.AttributeSchema{{Name: "mac", Required: true}, {Name: "port", Required: true}, {Name: "vlan"}, {Name: "sticky"}}},
 }
 
 func bondOptionAttrs() []hcl.AttributeSchema {

@@ -123,3 +123,36 @@ func TestNoChanges(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// bridgeScenario: a live br0 over bond0 (learning on, arp_notify off, a static entry for
+// 52:54:00:aa:00:03); the plan pins the bridge MAC, turns arp_notify on and learning off on
+// bond0, and lists one sticky entry in VLAN 100 (vlan_filtering on).
+func bridgeScenario(t *testing.T) *engine.Changes {
+	up := uint32(unix.IFF_UP)
+	m0 := mac("d0:bf:9c:45:0c:20")
+	on, off := true, false
+	links := []*live.Link{
+		{Index: 2, Name: "eth0", Kind: "veth", MAC: m0, MTU: 1500, Flags: up, MasterIndex: 11, SlaveKind: "bridge",
+			BridgePort: &live.BridgePort{Learning: true, UnicastFlood: true, MulticastFlood: true, BroadcastFlood: true}},
+		{Index: 11, Name: "br0", Kind: "bridge", MAC: m0, MTU: 1500, Flags: up, Alias: "hostnet:bridge.br0",
+			Bridge: &live.Bridge{VLANFiltering: true}, ARPNotify: &off},
+	}
+	s := live.NewState(links, nil)
+	s.FDB = []live.FDBEntry{{MAC: mac("52:54:00:aa:00:03"), VLAN: 100, Port: 2, Bridge: 11, State: unix.NUD_NOARP, Flags: unix.NTF_MASTER}}
+	n0 := &plan.NIC{Iface: plan.Iface{Source: plan.Source{Addr: "nic.uplink0"}, Kind: plan.KindNIC, Name: "uplink0", MAC: m0}}
+	br := &plan.Bridge{Iface: plan.Iface{Source: plan.Source{Addr: "bridge.br0"}, Kind: plan.KindBridge, Name: "br0",
+		MAC: mac("52:54:00:00:10:00")}, Ports: []plan.Interface{n0}, VLANFiltering: &on, ARPNotify: &on}
+	br.PortFlags = []*plan.PortFlags{{Link: n0, Learning: &off}}
+	br.FDB = []*plan.FDBEntry{{MAC: mac("52:54:00:aa:00:01"), Port: n0, VLAN: 100, Sticky: true}}
+	p := &plan.Plan{NICs: []*plan.NIC{n0}, Bridges: []*plan.Bridge{br}}
+	s.Included = engine.ReadOptions(p)
+	ch, err := engine.Diff(p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+func TestBridgeSettingsGolden(t *testing.T) {
+	golden(t, "bridge.golden", Text(bridgeScenario(t)))
+}

@@ -48,13 +48,18 @@ func checkBridgedBonds(c *checker) {
 		switch mode {
 		case bonding.BalanceRR, bonding.BalanceXOR:
 			if !sw.StaticLAG {
+				bad := c.unmitigated(b)
+				if len(bad) == 0 {
+					checkNoLearning(c, b)
+					break
+				}
 				id := "bridged-balance-rr"
 				if mode == bonding.BalanceXOR {
 					id = "bridged-balance-xor"
 				}
 				c.report(id, subj,
-					"%s. It uses %s. %s %s Group the switch ports in a static LAG and declare switch { static_lag = true }, or use active-backup (no switch configuration) or 802.3ad with LACP on the switch.",
-					where, modeText(b), switchText(c.p), evidence(id))
+					"%s. It uses %s. %s %s Group the switch ports in a static LAG and declare switch { static_lag = true }, or use active-backup (no switch configuration) or 802.3ad with LACP on the switch. %s",
+					where, modeText(b), switchText(c.p), evidence(id), learningHint(bad))
 			}
 		case bonding.Broadcast:
 			if !sw.StaticLAG {

@@ -44,6 +44,7 @@ var Rules = []Rule{
 	// A bond under a bridge, directly or through a VLAN (see Evidence).
 	{"bridged-balance-rr", errS, "balance-rr under a bridge needs a static LAG"},
 	{"bridged-balance-xor", errS, "balance-xor under a bridge needs a static LAG"},
+	{"bridged-no-learning", warnS, "balance-rr/xor under a bridge relies on learning off on the bond port"},
 	{"bridged-broadcast", errS, "broadcast mode under a bridge"},
 	{"bridged-broadcast-lag", warnS, "broadcast mode under a bridge duplicates every frame"},
 	{"bridged-lacp-without-partner", warnS, "802.3ad under a bridge without an LACP partner"},
@@ -54,6 +55,13 @@ var Rules = []Rule{
 	{"bridged-stp-updelay", warnS, "updelay shorter than the STP forward delay"},
 	{"bridge-stp-forward-delay", errS, "forward_delay out of range with STP"},
 	{"switch-lacp-and-static-lag", errS, "Switch ports cannot be LACP and static LAG"},
+	{"arp-target-no-path", errS, "No path to arp_ip_target through the bond"},
+	{"arp-target-no-route", warnS, "No on-link route to arp_ip_target"},
+
+	// Bridge forwarding database.
+	{"fdb-port-not-bridge-port", errS, "FDB entry on an interface that is not a port of the bridge"},
+	{"fdb-duplicate", errS, "Duplicate FDB entry"},
+	{"fdb-vlan-filtering", errS, "FDB entry VLAN does not match vlan_filtering"},
 
 	// Structure.
 	{"nic-in-two-bonds", errS, "NIC enslaved more than once"},
@@ -118,6 +126,15 @@ var Evidence = map[string]EvidenceItem{
 		Kernel: "balance-xor spreads flows over every slave by hash and receives on every slave: without grouped switch ports the switch floods broadcasts back into the other slaves and the bridge moves guest MACs onto the bond port, as with balance-rr (Documentation/networking/bonding.rst §5, §12.1.1).",
 		Proof:  "With a static LAG on the switch side balance-xor passed in the lab on Linux 6.1 and a cut lost nothing; the failure without a LAG is documented (bonding.rst), not yet measured in the lab, nor whether xmit_hash_policy = vlan+srcmac (one slave per guest MAC) avoids it.",
 	},
+	"bridged-no-learning": {
+		Kernel: "With learning off on a bridge port (IFLA_BRPORT_LEARNING = 0) the bridge never adds or moves an FDB entry for a source MAC arriving on it (net/bridge/br_input.c br_handle_frame_finish, br_fdb_update only for ports with BR_LEARNING), so guest frames the switch floods back into the bond cannot move guest MACs onto it; MACs behind the bond are then never learned, and frames to them are flooded as unknown unicast.",
+		Proof:  "Measured in the lab (see measuredCells).",
+	},
+	"arp-target-no-path": {
+		Kernel:   "bond_arp_send_all (drivers/net/bonding/bond_main.c, ≈3.12+) looks each arp_ip_target up with ip_route_output(..., RTO_ONLINK): when the route's device is the bond it probes directly; when it is an upper of the bond (bridge, VLAN, stacks) bond_verify_device_path collects the VLAN tags and the source address comes from that upper; when it is another device it skips the target (debug \"no path to arp_ip_target\"); without a route it sends an untagged probe from 0.0.0.0. The ARP monitor takes slaves up only on replies.",
+		Proof:    "Measured in hostnet's lab (Linux 6.1, hostnet/engine TestLabARPMonitorThroughBridge): an active-backup bond under br0 with arp_validate all and the gateway as target has carrier while the gateway is on-link through br0, loses it within a second once a route puts the gateway on-link through another NIC, and gets it back when that route goes.",
+		Measured: true,
+	},
 	"bridged-broadcast": {
 		Kernel: "In broadcast mode the bond transmits every frame on every slave: each guest frame reaches the switch once per slave, so ungrouped switch ports see the guest MAC on several ports (MAC flapping), the copies flooded back reach the bridge, which moves guest MACs onto the bond port, and receivers get duplicates.",
 		Proof:  "Documented (bonding-rules §B; Red Hat and oVirt refuse it for bridged guests); not yet measured in the lab.",
@@ -176,6 +193,10 @@ var measuredCells = map[string][]struct {
 	"bridged-lacp-static-lag":      {{bonding.LACP, "", "", bridge.LACPPartner}},
 	"bridged-tlb-alb":              {{bonding.BalanceTLB, "", "", bridge.LearningSwitch}, {bonding.BalanceALB, "", "", bridge.LearningSwitch}},
 	"bridged-all-slaves-active":    {{bonding.ActiveBackup, "all_slaves_active=1", "", bridge.LearningSwitch}},
+	"bridged-no-learning": {
+		{bonding.BalanceRR, "", bridge.MitigationNoLearning, bridge.LearningSwitch},
+		{bonding.BalanceXOR, "", bridge.MitigationNoLearning, bridge.LearningSwitch},
+	},
 }
 
 func init() {

@@ -42,6 +42,8 @@ var checks = []func(*checker){
 	checkNetworks,
 	checkAddresses,
 	checkRoutes,
+	checkBridgeFDB,
+	checkARPPath,
 }
 
 type checker struct {

@@ -72,6 +72,8 @@ const (
 type Config struct {
 	Ns   []int // VLAN counts
 	Reps int   // repetitions of every measurement per N (default 3)
+	// LargeN and LargeReps: Ns above LargeN get LargeReps repetitions (when both are set).
+	LargeN, LargeReps int
 	// HostnetBinary, when set, is a hostnet binary run as a separate process for the
 	// process.* figures.
 	HostnetBinary string
@@ -120,11 +122,17 @@ type NResult struct {
 }
 
 func (r *NResult) add(metric string, d time.Duration) {
+	if Progress != nil {
+		fmt.Fprintf(Progress, "bench:   N=%d %s %.3f s\n", r.N, metric, d.Seconds())
+	}
 	if r.Samples == nil {
 		r.Samples = map[string][]float64{}
 	}
 	r.Samples[metric] = append(r.Samples[metric], d.Seconds())
 }
+
+// Progress, when set, gets every figure as it is measured.
+var Progress io.Writer
 
 type runner struct {
 	cfg    Config
@@ -239,8 +247,12 @@ func (r *runner) measureN(ctx context.Context, n int) (*NResult, error) {
 		ifupReps = r.cfg.Ifupdown2Reps
 	}
 
-	for rep := 0; rep < r.cfg.Reps; rep++ {
-		r.logf("N=%d rep %d/%d", n, rep+1, r.cfg.Reps)
+	reps := r.cfg.Reps
+	if r.cfg.LargeN > 0 && r.cfg.LargeReps > 0 && n > r.cfg.LargeN {
+		reps = r.cfg.LargeReps
+	}
+	for rep := 0; rep < reps; rep++ {
+		r.logf("N=%d rep %d/%d", n, rep+1, reps)
 
 		// Baseline: ip -batch.
 		if err := r.settle(); err != nil {

@@ -49,7 +49,7 @@ func TestLabBenchSmoke(t *testing.T) {
 	var md strings.Builder
 	res.Markdown(&md)
 	t.Log("\n" + md.String())
-	if !strings.Contains(md.String(), "| 10 | 22 |") {
+	if !strings.Contains(md.String(), "| 10 | 22 | 1 |") {
 		t.Error("the table lacks the N=10 row")
 	}
 }

@@ -90,14 +90,14 @@ func (res *Results) Markdown(w io.Writer) {
 	if res.HostCPUs > 0 {
 		cpus = fmt.Sprint(res.HostCPUs)
 	}
-	p("Lab kernel %s (user-mode Linux, one CPU); host nproc %s; %s; %d repetitions per N; "+
-		"cells are median (min–max).\n\n", res.LabKernel, cpus, res.GoVersion, res.Reps)
+	p("Lab kernel %s (user-mode Linux, one CPU); host nproc %s; %s; %d repetitions per N "+
+		"(see runs); cells are median (min–max).\n\n", res.LabKernel, cpus, res.GoVersion, res.Reps)
 
-	p("| N | links | ip -batch create | hostnet fresh apply | hostnet / ip | ms per VLAN: ip, hostnet | no-op re-apply | hostnet destroy | ip -batch delete | destroy / ip |\n")
-	p("|---|---|---|---|---|---|---|---|---|---|\n")
+	p("| N | links | runs | ip -batch create | hostnet fresh apply | hostnet / ip | ms per VLAN: ip, hostnet | no-op re-apply | hostnet destroy | ip -batch delete | destroy / ip |\n")
+	p("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range res.PerN {
 		ip, fr := r.Stat(IPCreate), r.Stat(Fresh)
-		p("| %d | %d | %s | %s | %s | %s, %s | %s | %s | %s | %s |\n", r.N, r.Links, ip, fr, ratio(r.Ratio(Fresh, IPCreate)),
+		p("| %d | %d | %d | %s | %s | %s | %s, %s | %s | %s | %s | %s |\n", r.N, r.Links, len(r.Samples[Fresh]), ip, fr, ratio(r.Ratio(Fresh, IPCreate)),
 			perVLAN(ip, r.N), perVLAN(fr, r.N), r.Stat(Noop), r.Stat(Destroy), r.Stat(IPDelete), ratio(r.Ratio(Destroy, IPDelete)))
 	}
 

@@ -149,7 +149,7 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	if err := nets.destroy(w); err != nil {
 		return err
 	}
-	s, err := live.Read(h)
+	s, err := engine.Read(h, p)
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 }
 
 func diff(h netns.NsHandle, p *plan.Plan) (*engine.Changes, error) {
-	s, err := live.Read(h)
+	s, err := engine.Read(h, p)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func diff(h netns.NsHandle, p *plan.Plan) (*engine.Changes, error) {
 }
 
 func printStatus(w io.Writer, h netns.NsHandle, p *plan.Plan) error {
-	s, err := live.Read(h)
+	s, err := engine.Read(h, p)
 	if err != nil {
 		return err
 	}
