@@ -27,7 +27,7 @@ overlay for writes. Inside it, network namespaces stand in for the upstream swit
 host and a guest, and veth pairs for the plan's NICs, with the plan's MAC addresses. Nothing
 of the host's own network is touched.`,
 	}
-	cmd.AddCommand(newLabDemoCmd())
+	cmd.AddCommand(newLabDemoCmd(), newLabBenchCmd())
 	return cmd
 }
 
