@@ -149,7 +149,7 @@ func (res *Results) Markdown(w io.Writer) {
 				ratio(r.Ratio(IfupFresh, IPCreate)), ratio(r.Ratio(IfupFresh, Fresh)), len(r.Samples[IfupFresh]))
 		}
 	}
-	if res.Ifupdown2 != "" {
+	if res.Ifupdown2 != "" && res.Ifupdown2 != "not requested" {
 		p("\nifupdown2 did not run: %s\n", res.Ifupdown2)
 	}
 	for _, r := range res.PerN {
