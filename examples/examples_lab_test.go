@@ -190,24 +190,25 @@ func TestExampleActiveBackupFailover(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	active := p.Bonds[0].Primary.Name
-	done := make(chan topo.PingResult, 1)
-	go func() {
-		r, err := guest.PingStats("198.51.100.1", 200, 10*time.Millisecond)
-		if err != nil {
-			t.Error(err)
-		}
-		done <- r
-	}()
+	pinger, err := guest.StartPing("198.51.100.1", 300, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
 	time.Sleep(500 * time.Millisecond)
+	cut := time.Now()
 	if err := tp.CutNIC(active); err != nil {
 		t.Fatal(err)
 	}
-	r := <-done
-	t.Logf("cut %s under a 10 ms ping: %d/%d replies, longest gap %s", active, r.Received, r.Sent, r.MaxGap)
-	// miimon is 100 ms: the outage is a few ticks; losing more than a tenth means the
-	// guest's path did not fail over.
-	if r.Received < r.Sent*9/10 {
-		t.Fatalf("guest lost %d of %d pings across the failover", r.Sent-r.Received, r.Sent)
+	time.Sleep(2 * time.Second) // keep pinging well past the failover
+	pings := pinger.Stop(time.Second)
+	gap, recovered := pings.GapAfter(cut)
+	t.Logf("cut %s under a 10 ms ping: %d/%d replies, outage %s (BENCHMARKS.md and lab-kernel.md have measured figures)",
+		active, pings.Received(), len(pings.Sent), gap.Round(time.Millisecond))
+	// Functional, not timed: after the cut the guest's pings are answered again, through
+	// the other slave, before the run ends.
+	if !recovered || pings.SentAfter(cut) == 0 {
+		t.Fatalf("the guest's pings were not answered again after the cut of %s (%d of %d sent after it lost)",
+			active, pings.LostAfter(cut), pings.SentAfter(cut))
 	}
 	s := read(t)
 	bond := s.Link("bond0")
