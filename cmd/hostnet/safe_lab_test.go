@@ -425,7 +425,7 @@ func TestCLIPingGapBoundedByTimer(t *testing.T) {
 	const timer = 3 * time.Second
 	res := make(chan topo.PingResult, 1)
 	go func() {
-		r, _ := guest.PingStats("198.51.100.1", 700, 10*time.Millisecond) // 7 s
+		r, _ := guest.PingStats("198.51.100.1", 1100, 10*time.Millisecond) // 11 s
 		res <- r
 	}()
 	time.Sleep(time.Second)
@@ -441,10 +441,15 @@ func TestCLIPingGapBoundedByTimer(t *testing.T) {
 	log, _ := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog))
 	t.Logf("ping guest->remote every 10ms: %d/%d replies, longest gap %s; timer %s, restore done %s after apply started\n%s",
 		r.Received, r.Sent, r.MaxGap.Round(time.Millisecond), timer, restoredAfter.Round(time.Millisecond), log)
-	if r.MaxGap < timer-500*time.Millisecond || r.MaxGap > timer+1500*time.Millisecond {
+	// The outage must come from the apply (at least the timer, less a little for the apply
+	// itself) and end with the watchdog's restore. The restore takes ~0.3 s; the upper
+	// margin is wide (4 s) so that a loaded machine cannot fail the test, while an outage
+	// that the timer did not end would still run past it (the ping runs 11 s).
+	const margin = 4 * time.Second
+	if r.MaxGap < timer-500*time.Millisecond || r.MaxGap > timer+margin {
 		t.Errorf("gap %s is not timer (%s) + restore", r.MaxGap, timer)
 	}
-	if r.Received < r.Sent-int((timer+1500*time.Millisecond)/(10*time.Millisecond)) {
+	if r.Received < r.Sent-int((timer+margin)/(10*time.Millisecond)) {
 		t.Errorf("lost too many: %d/%d", r.Received, r.Sent)
 	}
 }
