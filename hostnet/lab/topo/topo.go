@@ -22,9 +22,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime"
 
 	"github.com/hostnet/hostnet/hostnet/lab"
+	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
@@ -57,28 +57,9 @@ type Host struct {
 	root string // guests: the veth end in the root ns, removed by Close
 }
 
-// inNS runs fn on a locked OS thread switched into ns and always switches
-// back. If switching back fails the thread stays locked, so the Go runtime
-// discards it rather than reuse a thread in the wrong namespace.
-func inNS(ns netns.NsHandle, fn func() error) error {
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer orig.Close()
-	if err := netns.Set(ns); err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	ferr := fn()
-	if err := netns.Set(orig); err != nil {
-		return errors.Join(ferr, fmt.Errorf("topo: cannot return to the original netns: %w", err))
-	}
-	runtime.UnlockOSThread()
-	return ferr
-}
+// inNS runs fn on a locked OS thread switched into ns and always switches back
+// (live.Do, which the engine uses for the same job).
+func inNS(ns netns.NsHandle, fn func() error) error { return live.Do(ns, fn) }
 
 // newNamedNS creates /run/netns/<name> (the way `ip netns add` does) without
 // moving the calling goroutine into it.
