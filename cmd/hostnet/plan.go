@@ -239,8 +239,8 @@ func applyKernel(out io.Writer, ch *engine.Changes, verb string, sr *safeRun) er
 	if err != nil {
 		return withCode(exitError, fmt.Errorf("%s failed: %w", verb, err))
 	}
-	fmt.Fprintf(out, "\n%s complete: %s (%d kernel operations in %s, verified in %s).\n",
-		strings.ToUpper(verb[:1])+verb[1:], rep.Message, rep.Steps, rep.Exec.Round(1e5), rep.Verify.Round(1e5))
+	fmt.Fprintf(out, "\n%s complete: %d kernel operations in %s, verified by reading back in %s.\n",
+		strings.ToUpper(verb[:1])+verb[1:], rep.Steps, rep.Exec.Round(1e5), rep.Verify.Round(1e5))
 	return nil
 }
 

@@ -106,8 +106,8 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Apply complete: %s: %d kernel operations in %s, verified by reading back in %s.\n",
-		rep.Message, rep.Steps, rep.Exec.Round(time.Millisecond/10), rep.Verify.Round(time.Millisecond/10))
+	fmt.Fprintf(w, "Apply complete: %d kernel operations in %s, verified by reading back in %s.\n",
+		rep.Steps, rep.Exec.Round(time.Millisecond/10), rep.Verify.Round(time.Millisecond/10))
 	if err := nets.apply(w, h, nch); err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	if rep, err = engine.Apply(context.Background(), h, dch); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "Destroy complete: %s.\n", rep.Message)
+	fmt.Fprintf(w, "Destroy complete: %d kernel operations in %s.\n", rep.Steps, rep.Exec.Round(time.Millisecond/10))
 	return nil
 }
 
