@@ -91,7 +91,7 @@ and prints what apply would do, object by object:
 
 Only objects that carry hostnet's ownership mark are ever deleted. Plan changes nothing.`,
 		Example: `  hostnet plan /etc/hostnet/
-  hostnet plan --json plan.hcl | jq '.summary'
+  hostnet plan --json plan.hcl | jq '.kernel.summary'
   hostnet plan --detailed-exitcode plan.hcl; echo $?   # 0 no changes, 2 changes, 1 error`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -201,6 +201,13 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, net
 		if err := applyKernel(out, ch, verb, sr); err != nil {
 			return err
 		}
+		// The watchdog guards the kernel change from here on, whatever happens next:
+		// an error in the libvirt part below must not leave it unguarded.
+		if sr.confirmWithin > 0 {
+			if err := sr.startDeadman(out, sr.probes, sr.baseline); err != nil {
+				return err
+			}
+		}
 	}
 	if verb == "apply" {
 		if netErr != nil {
@@ -216,9 +223,6 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, net
 			}
 			fmt.Fprintf(out, "libvirt networks: %d change(s) applied.\n", len(nets.changes.Changes))
 		}
-	}
-	if sr.confirmWithin > 0 && ch.HasChanges() {
-		return sr.startDeadman(out, sr.probes, sr.baseline)
 	}
 	return nil
 }

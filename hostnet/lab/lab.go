@@ -41,6 +41,10 @@ import (
 // EnvInside is set to "1" in the job's environment; Inside reports it.
 const EnvInside = "HOSTNET_IN_LAB"
 
+// labInitPath is where the lab's init runs from inside (the share's mount point): the
+// command line of PID 1 inside a lab, and of no process on the host.
+const labInitPath = "/run/hostnet-lab/init.sh"
+
 // Paths of Debian's user-mode-linux package.
 const (
 	UMLBinary  = "/usr/bin/linux.uml"
@@ -75,8 +79,18 @@ type Result struct {
 	Duration time.Duration // wall time of the whole run: boot, job, halt
 }
 
-// Inside reports whether this process runs inside a lab.
-func Inside() bool { return os.Getenv(EnvInside) == "1" }
+// Inside reports whether this process runs inside a lab. Everything that changes the
+// network (topo, the demo, the benchmark, labvirt) asks it first, so it does not trust the
+// environment variable alone: PID 1 must also be the lab's own init, which runs only as
+// the init of a user-mode Linux kernel booted by Run. On the host, PID 1 is the machine's
+// init, so setting HOSTNET_IN_LAB=1 there changes nothing.
+func Inside() bool {
+	if os.Getenv(EnvInside) != "1" {
+		return false
+	}
+	cmdline, err := os.ReadFile("/proc/1/cmdline")
+	return err == nil && bytes.Contains(cmdline, []byte(labInitPath))
+}
 
 const installHint = "install it with: apt-get install user-mode-linux kmod"
 
@@ -338,7 +352,7 @@ func writeShare(base string, opts Options, argv, env, mods []string) error {
 		// host's (through the overlay): test binaries and callers' working
 		// dirs live there.
 		{"tmpfs", "/run", "tmpfs mode=0755"},
-		{"hostnet-lab", "/run/hostnet-lab", "hostfs " + share + ",X-mount.mkdir"},
+		{"hostnet-lab", filepath.Dir(labInitPath), "hostfs " + share + ",X-mount.mkdir"},
 		// modprobe looks in /lib/modules; /lib may be a link to usr/lib.
 		{ModulesDir, "/lib/modules", "none bind,X-mount.mkdir"},
 	} {

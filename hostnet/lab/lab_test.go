@@ -258,3 +258,38 @@ func BenchmarkBoot(b *testing.B) {
 		})
 	}
 }
+
+// The environment variable alone does not make the host a lab: nothing that changes the
+// network may run here because of it.
+func TestInsideNeedsTheLabKernel(t *testing.T) {
+	t.Setenv(EnvInside, "1")
+	if Inside() {
+		t.Fatal("Inside() is true on the host with only HOSTNET_IN_LAB=1 set")
+	}
+}
+
+// envInsideProbe makes this test binary, run inside a lab by TestInsideInTheLab, only
+// report Inside() through its exit code.
+const envInsideProbe = "HOSTNET_TEST_INSIDE_PROBE"
+
+func init() {
+	if os.Getenv(envInsideProbe) == "1" {
+		if Inside() {
+			os.Exit(0)
+		}
+		os.Exit(3)
+	}
+}
+
+// Inside the lab both hold.
+func TestInsideInTheLab(t *testing.T) {
+	requireLab(t)
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := run(t, context.Background(), Options{Env: map[string]string{envInsideProbe: "1"}}, self)
+	if err != nil || res.ExitCode != 0 {
+		t.Fatalf("Inside() inside the lab: exit %d (3 = false), %v", res.ExitCode, err)
+	}
+}
