@@ -99,7 +99,15 @@ func runDemoInside(cmd *cobra.Command, args []string, flags *planFlags) error {
 	if len(args) == 1 {
 		p, files, diags = loadAndValidate(args[0], flags.options())
 	} else {
-		p, files, diags = validated(plan.DecodeWithFiles(examples.Demo(), nil, flags.vars))
+		var varFiles []plan.Input
+		for _, f := range flags.varFiles {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			varFiles = append(varFiles, plan.Input{Name: f, Bytes: b})
+		}
+		p, files, diags = validated(plan.DecodeWithFiles(examples.Demo(), varFiles, flags.vars))
 	}
 	if len(diags) > 0 {
 		_ = diag.WriteText(cmd.ErrOrStderr(), files, diags, 100)

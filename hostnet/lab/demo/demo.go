@@ -298,16 +298,23 @@ func pickAddresses(p *plan.Plan) (remote, guest netip.Prefix, guestBridge string
 		return
 	}
 	prefix := first.Addresses[0]
+	// free is the first unused address of prefix from the from-th host on (or from the
+	// start when the prefix is too small), invalid when the prefix has none left.
 	free := func(from int) netip.Prefix {
-		a := prefix.Masked().Addr()
-		for i := 0; i < from; i++ {
+		a := prefix.Masked().Addr().Next()
+		for i := 1; i < from && prefix.Contains(a.Next()); i++ {
 			a = a.Next()
 		}
-		for used[a] || !prefix.Contains(a) {
-			a = a.Next()
+		for tries := 0; tries < 2; tries++ {
+			for ; prefix.Contains(a); a = a.Next() {
+				if !used[a] && a.Next().IsValid() && prefix.Contains(a.Next()) { // not the broadcast address
+					used[a] = true
+					return netip.PrefixFrom(a, prefix.Bits())
+				}
+			}
+			a = prefix.Masked().Addr().Next() // wrap once
 		}
-		used[a] = true
-		return netip.PrefixFrom(a, prefix.Bits())
+		return netip.Prefix{}
 	}
 	if first.Gateway.IsValid() && prefix.Contains(first.Gateway) {
 		remote = netip.PrefixFrom(first.Gateway, prefix.Bits())
@@ -317,8 +324,8 @@ func pickAddresses(p *plan.Plan) (remote, guest netip.Prefix, guestBridge string
 	}
 	for _, br := range p.Bridges {
 		for _, a := range br.Addresses {
-			if a.Masked() == prefix.Masked() {
-				return remote, free(200), br.Name
+			if g := free(200); a.Masked() == prefix.Masked() && g.IsValid() {
+				return remote, g, br.Name
 			}
 		}
 	}
