@@ -177,8 +177,8 @@ func (c *Conn) Read() (*State, error) {
 			nets[i].Free()
 		}
 	}
-	// One XML read per network; a few in flight at once (libvirtd serves RPCs with a pool
-	// of workers, and the round trip, not the work, dominates).
+	// One XML read per network, one in flight at a time (readWorkers: more in flight were
+	// slower inside the lab, see BENCHMARKS.md).
 	st := &State{}
 	docs := make([]string, len(all))
 	errs := make([]error, len(all))

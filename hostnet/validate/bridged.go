@@ -75,7 +75,7 @@ func checkBridgedBonds(c *checker) {
 			switch {
 			case sw.StaticLAG && !sw.LACP: // both set is its own error (switch-lacp-and-static-lag)
 				c.report("bridged-lacp-static-lag", subj,
-					"%s. It uses %s. %s %s In the lab this set-up passed in one run and failed (0/20) in another. Run LACP on the switch ports and declare switch { lacp = true }, or use balance-xor on the static LAG.",
+					"%s. It uses %s. %s %s The lab could not make this set-up reliable (one run passed, another lost every guest ping), so it is not in the asserted evidence and hostnet refuses it. Run LACP on the switch ports and declare switch { lacp = true }, or use balance-xor on the static LAG.",
 					where, modeText(b), switchText(c.p), evidence("bridged-lacp-static-lag"))
 			case !sw.LACP:
 				c.report("bridged-lacp-without-partner", subj,
