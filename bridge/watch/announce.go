@@ -92,7 +92,11 @@ func plan(bond int) (uplinks []uplink, out []announcement, err error) {
 	ips := map[ipKey][]net.IP{}
 	if neighs, err := netlink.NeighList(0, unix.AF_INET); err == nil {
 		for _, n := range neighs {
-			if n.State&(netlink.NUD_FAILED|netlink.NUD_INCOMPLETE|netlink.NUD_NOARP) != 0 || len(n.HardwareAddr) != 6 || n.IP.To4() == nil {
+			// Only bindings the kernel holds as current: a STALE, DELAY or PROBE entry may
+			// name a MAC the IP has since moved away from (a VIP, a migrated guest), and a
+			// gratuitous ARP for it would poison upstream caches. Those MACs still get
+			// their RARP, which carries no IP.
+			if n.State&(netlink.NUD_REACHABLE|netlink.NUD_PERMANENT) == 0 || len(n.HardwareAddr) != 6 || n.IP.To4() == nil {
 				continue
 			}
 			k := ipKey{n.LinkIndex, string(n.HardwareAddr)}

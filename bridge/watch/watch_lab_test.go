@@ -206,7 +206,14 @@ func TestAnnounceOnFailover(t *testing.T) {
 		if err := topo.WaitActive("bond0", step.active, 3*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		// Wait for every expected frame (a loaded machine may be slow), then a little
+		// longer to catch duplicates, which would fail the exact counts below.
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if hasAll(learningFrames(c.Frames()), want) {
+				break
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
 		c.Stop()
 		got := learningFrames(c.Frames())
 		for k, n := range got {
@@ -229,6 +236,15 @@ func TestAnnounceOnFailover(t *testing.T) {
 			t.Logf("%s: log: %s", step.name, lines[i])
 		}
 	}
+}
+
+func hasAll(got, want map[learning]int) bool {
+	for k, n := range want {
+		if got[k] < n {
+			return false
+		}
+	}
+	return true
 }
 
 // TestKernelFailoverEvent checks the decoding against the real kernel: a

@@ -345,8 +345,11 @@ func TestCLIDeadmanRestoresWhenUnconfirmed(t *testing.T) {
 	}
 	log, _ := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog))
 	t.Logf("restored %s after apply (timer 2s); watchdog log:\n%s", took.Round(time.Millisecond), log)
-	if took > 4*time.Second {
-		t.Errorf("restore took %s for a 2s timer", took)
+	// The restore must wait for the timer: the watchdog logs when it restored relative to
+	// its deadline. (Its end is bounded by waitGone above; how soon after the deadline it
+	// comes is a measurement, logged, not asserted.)
+	if !bytes.Contains(log, []byte("after the deadline")) {
+		t.Errorf("the watchdog did not restore at its deadline:\n%s", log)
 	}
 	if code, out := hostnet(t, l.dir, nil, "confirm"); code != 1 || !strings.Contains(out, "nothing to confirm") {
 		t.Errorf("late confirm: exit %d\n%s", code, out)
@@ -356,20 +359,22 @@ func TestCLIDeadmanRestoresWhenUnconfirmed(t *testing.T) {
 // confirm in time keeps the new state; the watchdog exits without restoring.
 func TestCLIDeadmanConfirmKeeps(t *testing.T) {
 	l := newSafeLab(t)
-	_, wd, _ := l.startDeadmanApply(t, "changed", "3s")
+	// A timer long enough that a loaded machine still starts `hostnet confirm` in time.
+	const timer = 8 * time.Second
+	_, wd, _ := l.startDeadmanApply(t, "changed", timer.String())
 	post := normalized(t)
 	code, out := hostnet(t, l.dir, nil, "confirm")
 	if code != 0 || !strings.Contains(out, "Confirmed") {
 		t.Fatalf("confirm: exit %d\n%s", code, out)
 	}
 	t.Log(strings.TrimSpace(out))
-	for i := 0; i < 50 && safe.Alive(wd); i++ {
+	for i := 0; i < 250 && safe.Alive(wd); i++ {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if safe.Alive(wd) {
-		t.Error("watchdog still running after confirm")
+		t.Error("watchdog still running 5s after confirm")
 	}
-	time.Sleep(3 * time.Second) // past the deadline
+	time.Sleep(timer) // past the deadline
 	if d := lineDiff(post, normalized(t)); d != "" {
 		t.Fatalf("confirmed state changed:\n%s", d)
 	}
