@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hostnet/hostnet/hostnet/nsexec"
+
 	"github.com/vishvananda/netns"
 
 	"github.com/hostnet/hostnet/bridge"
@@ -152,7 +154,7 @@ func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep 
 				err = FaultHook(start, steps[start])
 			}
 			if err == nil {
-				err = live.Do(ns, func() error { return bridge.SetARPNotify(o.link, o.on) })
+				err = nsexec.Do(ns, func() error { return bridge.SetARPNotify(o.link, o.on) })
 			}
 			if err != nil {
 				return &StepError{Index: start, Total: len(steps), Step: steps[start], Err: err}

@@ -71,6 +71,8 @@ type differ struct {
 	withMaster map[string]bool         // links created with IFLA_MASTER already set
 	keptRoute  map[int]bool            // index into s.Routes of routes the plan keeps
 	fdbBy      map[int][]live.FDBEntry // s.FDB by bridge ifindex, built on first use
+	defaults   map[int][]int           // main-table default routes by OIF, as indexes into s.Routes
+	routeBy    map[routeKey][]int      // s.Routes by table, destination and metric
 
 	objects []Change
 	steps   []Step
@@ -95,6 +97,7 @@ func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
 		withMaster: map[string]bool{},
 		keptRoute:  map[int]bool{},
 	}
+	d.indexRoutes()
 	nIfaces := len(p.NICs) + len(p.Bonds) + len(p.VLANs) + len(p.Bridges)
 	d.steps = make([]Step, 0, nIfaces+len(p.Routes))
 	d.objects = make([]Change, 0, nIfaces+len(p.Routes))
@@ -395,16 +398,67 @@ func metricFor(dst netip.Prefix, m int) int {
 	return m
 }
 
+// routeKey is what the kernel keys a route by: two routes with the same key and other next
+// hops are merged (IPv6 multipath) or shadow one another (IPv4).
+type routeKey struct {
+	table  int
+	dst    netip.Prefix
+	metric int
+}
+
+// indexRoutes indexes s.Routes once per Diff: a host with thousands of links has thousands
+// of routes (an fe80::/64 per link), and every interface and planned route looks some up.
+func (d *differ) indexRoutes() {
+	d.defaults = map[int][]int{}
+	d.routeBy = make(map[routeKey][]int, len(d.s.Routes))
+	for k, r := range d.s.Routes {
+		if r.Dst.Bits() == 0 && r.Table == unix.RT_TABLE_MAIN {
+			d.defaults[r.OIF] = append(d.defaults[r.OIF], k)
+		}
+		key := routeKey{r.Table, r.Dst, r.Priority}
+		d.routeBy[key] = append(d.routeBy[key], k)
+	}
+}
+
+// foreignConflict reports an error when a route hostnet did not add has the key of a route
+// the plan adds (object obj, described by want), which is not there yet: the kernel would
+// merge the two or let one shadow the other, so the add is refused rather than done.
+func (d *differ) foreignConflict(obj, want string, key routeKey) {
+	for _, k := range d.routeBy[key] {
+		r := d.s.Routes[k]
+		if r.Protocol == live.RouteProtocol || d.gone[r.OIF] {
+			continue
+		}
+		d.errs = append(d.errs, fmt.Errorf("%s: planned route %s %s (table %d, metric %d) conflicts with existing route %s %s "+
+			"(protocol %s) that hostnet did not add; remove that route or give the planned one another metric",
+			obj, key.dst, want, key.table, key.metric, r.Dst, routeText(r.Gateway, d.s.Name(r.OIF)), protoText(r.Protocol)))
+	}
+}
+
+func protoText(p uint8) string {
+	switch p {
+	case unix.RTPROT_KERNEL:
+		return "kernel"
+	case unix.RTPROT_BOOT:
+		return "boot"
+	case unix.RTPROT_STATIC:
+		return "static"
+	case unix.RTPROT_RA:
+		return "ra"
+	case unix.RTPROT_DHCP:
+		return "dhcp"
+	}
+	return strconv.Itoa(int(p))
+}
+
 func (d *differ) gateway(i plan.Interface, ch *Change, l *live.Link) {
 	gw := i.Common().Gateway
 	name := d.name[i]
 	matched := false
 	var old []string
 	if l != nil {
-		for k, r := range d.s.Routes {
-			if r.OIF != l.Index || r.Dst.Bits() != 0 || r.Table != unix.RT_TABLE_MAIN {
-				continue
-			}
+		for _, k := range d.defaults[l.Index] {
+			r := d.s.Routes[k]
 			if gw.IsValid() && r.Gateway == gw && r.Priority == metricFor(r.Dst, 0) {
 				matched = true
 				d.keptRoute[k] = true
@@ -420,6 +474,7 @@ func (d *differ) gateway(i plan.Interface, ch *Change, l *live.Link) {
 	}
 	if gw.IsValid() && !matched {
 		dst := defaultRoute(gw)
+		d.foreignConflict(Addr(i), routeText(gw, name), routeKey{unix.RT_TABLE_MAIN, dst, metricFor(dst, 0)})
 		ch.Attrs = append(ch.Attrs, AttrChange{Name: "gateway", Old: strings.Join(old, ", "), New: gw.String()})
 		d.step(PhaseRoutes, Addr(i), "add default route via "+gw.String()+" dev "+name,
 			op{kind: opRouteAdd, route: &routeSpec{Dst: dst, Gateway: gw, Dev: name, Metric: metricFor(dst, 0),
@@ -629,9 +684,9 @@ func (d *differ) bond(b *plan.Bond) {
 	for _, s := range b.Slaves {
 		d.enslave(b, s, liveSlaves[d.name[s.NIC]], &ch)
 	}
-	for name, s := range liveSlaves {
-		if _, ok := d.planned[name].(*plan.NIC); !ok {
-			d.step(PhaseNICs, obj, "release "+name+" from "+b.Name, op{kind: opLinkSet, link: s.Name, master: ptr("")})
+	for _, s := range d.s.Slaves(l) { // ifindex order: a stable plan, step indexes and fault positions
+		if _, ok := d.planned[s.Name].(*plan.NIC); !ok {
+			d.step(PhaseNICs, obj, "release "+s.Name+" from "+b.Name, op{kind: opLinkSet, link: s.Name, master: ptr("")})
 		}
 	}
 	d.common(b, &ch, l, false)
@@ -998,10 +1053,9 @@ func (d *differ) routes() {
 		metric := metricFor(dst, r.Metric)
 		exact := false
 		var old []string
-		for k, lr := range d.s.Routes {
-			if lr.Table != table || lr.Dst != dst || lr.Priority != metric {
-				continue
-			}
+		key := routeKey{table, dst, metric}
+		for _, k := range d.routeBy[key] {
+			lr := d.s.Routes[k]
 			if lr.Gateway == r.Via && (dev == "" || lr.OIF == devIdx) {
 				exact = true
 				d.keptRoute[k] = true
@@ -1015,6 +1069,7 @@ func (d *differ) routes() {
 			}
 		}
 		if !exact {
+			d.foreignConflict(obj, routeText(r.Via, dev), key)
 			ch.Attrs = append(ch.Attrs, AttrChange{Name: "route", Old: strings.Join(old, ", "), New: routeText(r.Via, dev)})
 			d.step(PhaseRoutes, obj, "add route "+dst.String()+" "+routeText(r.Via, dev),
 				op{kind: opRouteAdd, route: &routeSpec{Dst: dst, Gateway: r.Via, Dev: dev, Metric: metric, Table: table,
@@ -1048,4 +1103,94 @@ func routeText(gw netip.Addr, dev string) string {
 		parts = append(parts, "dev "+dev)
 	}
 	return strings.Join(parts, " ")
+}
+
+// ---- restore of a snapshot (package safe) ----
+
+// DiffUnowned is Diff for a plan of which some interfaces are links hostnet does not own
+// (package safe restores a pre-apply snapshot with it): no ownership mark is written on
+// the links named in unowned, neither when they exist nor when they are created, so a
+// later apply never takes them for its own. Their alias is the caller's to restore.
+// Apply's read-back diff (plain Diff) then reports them as not converged on the mark.
+func DiffUnowned(p *plan.Plan, s *live.State, unowned map[string]bool) (*Changes, error) {
+	ch, err := Diff(p, s)
+	if err != nil || len(unowned) == 0 {
+		return ch, err
+	}
+	steps := make([]Step, 0, len(ch.steps))
+	for _, st := range ch.steps {
+		o := st.op
+		if unowned[o.link] && o.alias != nil && strings.HasPrefix(*o.alias, live.MarkPrefix) {
+			if o.kind == opLinkSet && strings.HasPrefix(st.Desc, "mark ") {
+				continue // a step that only writes the mark
+			}
+			o.alias = nil
+			st.op = o
+		}
+		steps = append(steps, st)
+	}
+	for k := range ch.Objects {
+		if !unowned[ch.Objects[k].Name] {
+			continue
+		}
+		attrs := ch.Objects[k].Attrs[:0:0]
+		for _, a := range ch.Objects[k].Attrs {
+			if a.Name != "owner" {
+				attrs = append(attrs, a)
+			}
+		}
+		ch.Objects[k].Attrs = attrs
+	}
+	ch.steps = steps
+	ch.finish()
+	return ch, nil
+}
+
+// RouteFix is a route a restore puts back exactly as it was, rtm_protocol included: a
+// route hostnet did not add must not come back as hostnet's (live.RouteProtocol), or the
+// next apply would delete it.
+type RouteFix struct {
+	Dst      netip.Prefix
+	Gateway  netip.Addr
+	Dev      string
+	Metric   int
+	Table    int
+	Protocol uint8
+}
+
+// BridgeFix sets a bridge's timers in centiseconds, as the kernel keeps them (a plan has
+// whole seconds). Nil leaves a timer alone.
+type BridgeFix struct {
+	Link         string
+	ForwardDelay *uint32
+	AgeingTime   *uint32
+}
+
+// RestoreFixChanges turns route and bridge-timer fixes into Changes for Apply, like
+// FixChanges: bridge timers, then routes (their links and addresses exist by then). Apply
+// does not verify them by a re-diff; the caller reads the state back.
+func RestoreFixChanges(s *live.State, routes []RouteFix, bridges []BridgeFix) *Changes {
+	var steps []Step
+	for _, b := range bridges {
+		var data []attr
+		if b.ForwardDelay != nil {
+			data = append(data, attr{typ: unix.IFLA_BR_FORWARD_DELAY, val: u32(*b.ForwardDelay)})
+		}
+		if b.AgeingTime != nil {
+			data = append(data, attr{typ: unix.IFLA_BR_AGEING_TIME, val: u32(*b.AgeingTime)})
+		}
+		if len(data) > 0 {
+			steps = append(steps, Step{Phase: PhaseBridges, Object: "link." + b.Link, Desc: "set bridge " + b.Link + " timers",
+				op: op{kind: opLinkSet, link: b.Link, linkKind: "bridge", data: data}})
+		}
+	}
+	for _, r := range routes {
+		rs := routeSpec(r)
+		steps = append(steps, Step{Phase: PhaseRoutes, Object: "route." + r.Dst.String(),
+			Desc: fmt.Sprintf("add route %s %s proto %d", r.Dst, routeText(r.Gateway, r.Dev), r.Protocol),
+			op:   op{kind: opRouteAdd, route: &rs}})
+	}
+	c := &Changes{Objects: []Change{}, steps: steps, state: s}
+	c.finish()
+	return c
 }

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -418,5 +420,97 @@ func TestDestroyChanges(t *testing.T) {
 	}
 	if o := object(t, ch, "bridge.br7"); o.Action != NoOp {
 		t.Errorf("br7: %+v", o)
+	}
+}
+
+// TestDiffReleaseOrder checks that the slaves a bond loses are released in a stable order
+// (ifindex), not in map order: plans, StepError indexes and fault positions depend on it.
+func TestDiffReleaseOrder(t *testing.T) {
+	s := after(abOpts())
+	links := s.Links
+	for i := 0; i < 8; i++ {
+		links = append(links, &live.Link{Index: 40 + i, Name: fmt.Sprintf("dummy%d", i), Kind: "dummy",
+			MasterIndex: 10, SlaveKind: "bond", MTU: 1500})
+	}
+	s = live.NewState(links, s.Routes)
+	var first []string
+	for run := 0; run < 20; run++ {
+		ch, err := Diff(fixture(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rel []string
+		for _, d := range descs(ch) {
+			if strings.HasPrefix(d, "release ") {
+				rel = append(rel, d)
+			}
+		}
+		if run == 0 {
+			first = rel
+			if len(rel) != 8 || rel[0] != "release dummy0 from bond0" || rel[7] != "release dummy7 from bond0" {
+				t.Fatalf("releases %q", rel)
+			}
+		} else if !slices.Equal(rel, first) {
+			t.Fatalf("run %d: %q, first %q", run, rel, first)
+		}
+	}
+}
+
+// TestDiffForeignRouteConflict checks that a planned gateway or route whose table,
+// destination and metric a route hostnet did not add already has (a DHCP default route)
+// is an error naming both, and that a route add carries NLM_F_EXCL.
+func TestDiffForeignRouteConflict(t *testing.T) {
+	s := after(abOpts())
+	routes := append([]live.Route(nil), s.Routes...)
+	routes[0].Protocol = unix.RTPROT_DHCP // the default route via 198.51.100.1 dev br0
+	routes = append(routes, live.Route{Family: unix.AF_INET, Table: 254, Dst: netip.MustParsePrefix("10.0.0.0/8"),
+		Gateway: netip.MustParseAddr("198.51.100.7"), OIF: 11, Protocol: unix.RTPROT_STATIC, Type: unix.RTN_UNICAST})
+	s = live.NewState(s.Links, routes)
+
+	// The same default route is no conflict: hostnet keeps it.
+	if _, err := Diff(fixture(), s); err != nil {
+		t.Fatalf("same gateway: %v", err)
+	}
+
+	p := fixture()
+	p.Bridges[0].Gateway = netip.MustParseAddr("198.51.100.254")
+	p.Routes = []*plan.Route{{Name: "ten", To: netip.MustParsePrefix("10.0.0.0/8"), Via: netip.MustParseAddr("198.51.100.9")}}
+	_, err := Diff(p, s)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"planned route 0.0.0.0/0 via 198.51.100.254 dev br0", "existing route 0.0.0.0/0 via 198.51.100.1 dev br0 (protocol dhcp)",
+		"planned route 10.0.0.0/8 via 198.51.100.9", "existing route 10.0.0.0/8 via 198.51.100.7 dev br0 (protocol static)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+
+	// Another metric is no conflict; the add is exclusive.
+	p.Bridges[0].Gateway = netip.Addr{}
+	p.Routes[0].Metric = 50
+	ch, err := Diff(p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newResolver(s)
+	n := 0
+	for _, st := range ch.steps {
+		if st.op.kind != opRouteAdd {
+			continue
+		}
+		n++
+		req, err := st.op.request(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if req.Flags != unix.NLM_F_CREATE|unix.NLM_F_EXCL {
+			t.Errorf("%s: flags %#x", st.Desc, req.Flags)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d route adds, want 1: %q", n, descs(ch))
 	}
 }

@@ -4,6 +4,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"slices"
@@ -313,8 +314,11 @@ func TestLabBalanceRRNoLearning(t *testing.T) {
 	if err := waitUp("bond0", 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // miimon 50: let both slaves come up
-
+	// miimon 50: wait for both slaves to be MII up, then for the path to answer once (ARP
+	// resolved, the switch's table filled), rather than for a fixed time.
+	if err := waitSlavesUp("bond0", 2, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	pings := func(from *topo.Host, dst string) *topo.Pings {
 		t.Helper()
 		pr, err := from.PingRecord(context.Background(), dst, 20, 20*time.Millisecond, time.Second)
@@ -323,6 +327,22 @@ func TestLabBalanceRRNoLearning(t *testing.T) {
 		}
 		return pr
 	}
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		pr, err := guest.PingRecord(context.Background(), topo.RemoteIP, 1, 20*time.Millisecond, 500*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pr.Received() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("guest→remote never answered with learning off")
+		}
+	}
+	// At least 18/20, not 20/20: the lab's links are veths in a user-mode kernel that the
+	// parallel tests load, and a reply later than the 1 s wait counts as lost. What the test
+	// shows is the contrast with the control below, which loses (nearly) all of them.
+	const minReplies = 18
 	for _, d := range []struct {
 		what string
 		from *topo.Host
@@ -330,8 +350,9 @@ func TestLabBalanceRRNoLearning(t *testing.T) {
 	}{{"guest→remote", guest, topo.RemoteIP}, {"remote→guest", remote, topo.GuestIP}} {
 		pr := pings(d.from, d.dst)
 		t.Logf("learning off: %s %d/%d, %d duplicates", d.what, pr.Received(), len(pr.Sent), pr.Dups)
-		if pr.Received() != len(pr.Sent) || pr.Dups != 0 {
-			t.Errorf("learning off: %s %d/%d, %d duplicates; want every ping answered once", d.what, pr.Received(), len(pr.Sent), pr.Dups)
+		if pr.Received() < minReplies || pr.Dups != 0 {
+			t.Errorf("learning off: %s %d/%d, %d duplicates; want at least %d answered, none twice",
+				d.what, pr.Received(), len(pr.Sent), pr.Dups, minReplies)
 		}
 	}
 
@@ -360,6 +381,38 @@ func waitUp(name string, timeout time.Duration) error {
 		}
 		if time.Now().After(deadline) {
 			return &timeoutError{name, l.Attrs().OperState.String()}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitSlavesUp waits until bond has n slaves, all MII up.
+func waitSlavesUp(bond string, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		s, err := live.Read(netns.None())
+		if err != nil {
+			return err
+		}
+		b := s.Link(bond)
+		if b == nil {
+			return fmt.Errorf("%s: no such link", bond)
+		}
+		up := 0
+		var states []string
+		for _, sl := range s.Slaves(b) {
+			if sl.BondSlave != nil && sl.BondSlave.MIIStatus == 0 {
+				up++
+			}
+			if sl.BondSlave != nil {
+				states = append(states, fmt.Sprintf("%s mii %d", sl.Name, sl.BondSlave.MIIStatus))
+			}
+		}
+		if up >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: %d of %d slaves MII up after %s: %v", bond, up, n, timeout, states)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -447,7 +500,9 @@ func TestLabARPMonitorThroughBridge(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
-	if l, _ := netlink.LinkByName("bond0"); l.Attrs().OperState == netlink.OperUp {
+	if l, err := netlink.LinkByName("bond0"); err != nil {
+		t.Fatal(err)
+	} else if l.Attrs().OperState == netlink.OperUp {
 		t.Fatal("bond0 came back although the route is still there")
 	}
 	// Without the route the probes go through br0 again and the carrier comes back.

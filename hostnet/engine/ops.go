@@ -16,8 +16,6 @@ import (
 
 var native = binary.NativeEndian
 
-func errorsIs(err, target error) bool { return errors.Is(err, target) }
-
 type opKind uint8
 
 const (
@@ -99,13 +97,13 @@ type routeSpec struct {
 func (o *op) tolerated(err error) bool {
 	switch o.kind {
 	case opLinkDelete:
-		return errorsIs(err, unix.ENODEV)
+		return errors.Is(err, unix.ENODEV)
 	case opAddrDel:
-		return errorsIs(err, unix.EADDRNOTAVAIL)
+		return errors.Is(err, unix.EADDRNOTAVAIL)
 	case opRouteDel:
-		return errorsIs(err, unix.ESRCH)
+		return errors.Is(err, unix.ESRCH)
 	case opFDBDel:
-		return errorsIs(err, unix.ENOENT)
+		return errors.Is(err, unix.ENOENT)
 	}
 	return false
 }
@@ -309,7 +307,10 @@ func (o *op) routeRequest(r *resolver) (live.Request, error) {
 	var flags uint16
 	typ := uint16(unix.RTM_NEWROUTE)
 	if o.kind == opRouteAdd {
-		flags = unix.NLM_F_CREATE
+		// NLM_F_EXCL: a route with the same table, destination and metric that Diff did not
+		// see (added since the read) makes the add fail rather than merge with it (IPv6
+		// multipath) or stay shadowed by it (IPv4).
+		flags = unix.NLM_F_CREATE | unix.NLM_F_EXCL
 		if rt.Gateway.IsValid() {
 			b[6] = unix.RT_SCOPE_UNIVERSE
 		} else {

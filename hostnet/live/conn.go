@@ -163,10 +163,8 @@ func (c *Conn) Batch(reqs []Request) (errs []error, err error) {
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	first := c.nextSeq()
-	for i := 1; i < len(reqs); i++ {
-		c.nextSeq()
-	}
+	// One block of len(reqs) sequence numbers, taken at once; it may wrap past 2^32.
+	first := atomic.AddUint32(&c.seq, uint32(len(reqs))) - uint32(len(reqs)) + 1
 	size := 0
 	for _, r := range reqs {
 		size += hdrLen + len(r.Body) + 3
@@ -194,8 +192,8 @@ func (c *Conn) Batch(reqs []Request) (errs []error, err error) {
 			continue
 		}
 		for _, m := range msgs {
-			i := int(m.Header.Seq - first)
-			if m.Header.Seq < first || i >= len(reqs) || got[i] {
+			i, ok := seqIndex(m.Header.Seq, first, len(reqs))
+			if !ok || got[i] {
 				continue
 			}
 			if m.Header.Type != unix.NLMSG_ERROR {
@@ -207,6 +205,18 @@ func (c *Conn) Batch(reqs []Request) (errs []error, err error) {
 		}
 	}
 	return errs, nil
+}
+
+// seqIndex is the index in a batch of n requests numbered from first of the answer with
+// sequence number seq, ok false when seq is not one of the batch's. Wrap-safe: the block
+// may run past 2^32 (sequence numbers start at a clock value), where seq < first would
+// drop the ACKs after the wrap and leave Batch waiting for its timeout.
+func seqIndex(seq, first uint32, n int) (int, bool) {
+	off := seq - first // modulo 2^32
+	if uint64(off) >= uint64(n) {
+		return 0, false
+	}
+	return int(off), true
 }
 
 // Do sends one request and waits for its ACK.

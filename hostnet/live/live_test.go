@@ -30,7 +30,9 @@ func linkMsg(index int, name string, hw net.HardwareAddr, attrs ...*nl.RtAttr) [
 	return b
 }
 
-func TestParseBondEveryOption(t *testing.T) {
+// TestParseBondOptionsAndSlave decodes a bond link with a sample of options (numbers, an
+// unreported one, the IPv4 and IPv6 target lists) and a bond slave's data.
+func TestParseBondOptionsAndSlave(t *testing.T) {
 	li := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
 	li.AddRtAttr(nl.IFLA_INFO_KIND, nl.NonZeroTerminated("bond"))
 	data := li.AddRtAttr(nl.IFLA_INFO_DATA, nil)

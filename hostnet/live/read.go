@@ -6,7 +6,8 @@ import (
 	"io/fs"
 	"net"
 	"net/netip"
-	"runtime"
+
+	"github.com/hostnet/hostnet/hostnet/nsexec"
 
 	"github.com/vishvananda/netlink/nl"
 	"github.com/vishvananda/netns"
@@ -15,33 +16,6 @@ import (
 	"github.com/hostnet/hostnet/bridge"
 	"github.com/hostnet/hostnet/hostnet/bonding"
 )
-
-// Do runs fn on a locked OS thread inside network namespace ns, so that what fn opens
-// there (/proc/sys/net files, sockets) belongs to ns; netns.None() (or any closed handle)
-// runs fn as it is, in the caller's namespace. If switching back fails the thread stays
-// locked, and the Go runtime discards it rather than reuse it in the wrong namespace.
-func Do(ns netns.NsHandle, fn func() error) error {
-	if !ns.IsOpen() {
-		return fn()
-	}
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer orig.Close()
-	if err := netns.Set(ns); err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	ferr := fn()
-	if err := netns.Set(orig); err != nil {
-		return errors.Join(ferr, fmt.Errorf("cannot return to the original network namespace: %w", err))
-	}
-	runtime.UnlockOSThread()
-	return ferr
-}
 
 // rtextFilterSkipStats asks the kernel to leave the statistics out of link dumps
 // (RTEXT_FILTER_SKIP_STATS, Linux 4.20+; older kernels ignore the bit).
@@ -88,7 +62,7 @@ func (c *Conn) ReadWith(o ReadOptions) (*State, error) {
 	}
 	s.Included = o
 	if len(o.ARPNotify) > 0 {
-		err := Do(c.ns, func() error {
+		err := nsexec.Do(c.ns, func() error {
 			for _, name := range o.ARPNotify {
 				l := s.Link(name)
 				if l == nil {
@@ -407,9 +381,9 @@ var bondAttr = func() map[uint16]bonding.ID {
 	return m
 }()
 
-// DecodeBondOption decodes one IFLA_BOND_* attribute value. KindIface options come back with
+// decodeBondOption decodes one IFLA_BOND_* attribute value. KindIface options come back with
 // the slave's ifindex in Num (the caller names it).
-func DecodeBondOption(id bonding.ID, v []byte) bonding.Value {
+func decodeBondOption(id bonding.ID, v []byte) bonding.Value {
 	o := &bonding.Table[id]
 	switch o.Kind {
 	case bonding.KindIPv4List, bonding.KindIPv6List:
@@ -454,7 +428,7 @@ func parseBond(data []byte) *Bond {
 		if !ok || id == bonding.OptMode {
 			return
 		}
-		b.Options.Set(id, DecodeBondOption(id, v))
+		b.Options.Set(id, decodeBondOption(id, v))
 		b.Reported[id] = true
 	})
 	return b

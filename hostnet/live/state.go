@@ -161,9 +161,6 @@ type Route struct {
 // Up reports the administrative state.
 func (l *Link) Up() bool { return l.Flags&unix.IFF_UP != 0 }
 
-// Running reports the operational state (RFC 2863 "up").
-func (l *Link) Running() bool { return l.OperState == 6 } // IF_OPER_UP
-
 // Mark returns the plan address in the link's ownership mark.
 func (l *Link) Mark() (addr string, ok bool) {
 	if strings.HasPrefix(l.Alias, MarkPrefix) {
@@ -259,9 +256,6 @@ func (s *State) IsBridge(name string) bool {
 	l := s.byName[name]
 	return l != nil && l.Bridge != nil
 }
-
-// LinksByMAC lists the links whose current or permanent MAC is mac.
-func (s *State) LinksByMAC(mac net.HardwareAddr) []*Link { return s.byMAC[string(mac)] }
 
 // Slaves lists the links enslaved to l (bond slaves, bridge ports).
 func (s *State) Slaves(l *Link) []*Link {

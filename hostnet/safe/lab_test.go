@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 
 	"github.com/hostnet/hostnet/hostnet/bonding"
 	"github.com/hostnet/hostnet/hostnet/engine"
@@ -63,6 +65,17 @@ func labHost(t *testing.T) *topo.Topology {
 	if _, err := tp.AddRemote("gw", "198.51.100.1/24"); err != nil {
 		t.Fatal(err)
 	}
+	// A bridge hostnet did not create, with an ageing time that is no whole number of
+	// seconds; afterPlan adopts it.
+	ageing := uint32(12350)
+	if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "bruser"}, AgeingTime: &ageing}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if l, err := netlink.LinkByName("bruser"); err == nil {
+			netlink.LinkDel(l)
+		}
+	})
 	return tp
 }
 
@@ -73,6 +86,50 @@ func read(t *testing.T) *live.State {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// readFor reads the state as the CLI does for plan p (engine.Read: arp_notify, FDB).
+func readFor(t *testing.T, p *plan.Plan) *live.State {
+	t.Helper()
+	s, err := engine.Read(netns.None(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// staticRoute is a route hostnet did not add (proto static) through br100, which the apply
+// deletes: the kernel drops the route with it, and a restore must bring it back as static,
+// never as hostnet's.
+const staticRoute = "route table=254 203.0.113.0/24 via 203.0.113.97 dev br100 metric=0 proto=4 scope=0 type=1"
+
+func addStaticRoute(t *testing.T) {
+	t.Helper()
+	l, err := netlink.LinkByName("br100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &netlink.Route{LinkIndex: l.Attrs().Index, Dst: &net.IPNet{IP: net.IPv4(203, 0, 113, 0).To4(), Mask: net.CIDRMask(24, 32)},
+		Gw: net.IPv4(203, 0, 113, 97).To4(), Protocol: unix.RTPROT_STATIC}
+	if err := netlink.RouteAdd(r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkOwnership fails unless the static route is there with its protocol and no link that
+// was unmarked before carries a mark.
+func checkOwnership(t *testing.T, k int, pre []string, s *live.State) {
+	t.Helper()
+	if !slices.Contains(s.Normalized(), staticRoute) {
+		t.Fatalf("k=%d: the proto static route is not back as it was:\n%s", k, strings.Join(s.Normalized(), "\n"))
+	}
+	for _, l := range s.Links {
+		if _, ok := l.Mark(); ok && slices.ContainsFunc(pre, func(x string) bool {
+			return strings.HasPrefix(x, "link "+l.Name+" ") && !strings.Contains(x, "alias=\"hostnet:")
+		}) {
+			t.Fatalf("k=%d: %s was not hostnet's and is marked %q", k, l.Name, l.Alias)
+		}
+	}
 }
 
 func nics() (*plan.NIC, *plan.NIC) {
@@ -127,6 +184,11 @@ func afterPlan() *plan.Plan {
 	b.Options.Set(bonding.OptXmitHashPolicy, num(1))
 	br := bridge("bridge.br0", "br0", []plan.Interface{b}, "198.51.100.10/24", "198.51.100.11/24")
 	br.Gateway = netip.MustParseAddr("198.51.100.1")
+	on := true
+	br.ARPNotify = &on // on an existing bridge: the snapshot reads it, the restore puts it back
+	user := bridge("bridge.user", "bruser", nil)
+	age := 60
+	user.AgeingTime = &age // the user's bridge, adopted (marked) and changed by the apply
 	p := &plan.Plan{NICs: []*plan.NIC{n0, n1}, Bonds: []*plan.Bond{b}, Bridges: []*plan.Bridge{br}}
 	for i, id := range []int{200, 201} {
 		v := vlan(b, id)
@@ -137,6 +199,7 @@ func afterPlan() *plan.Plan {
 		p.VLANs = append(p.VLANs, v)
 		p.Bridges = append(p.Bridges, x)
 	}
+	p.Bridges = append(p.Bridges, user)
 	p.Routes = []*plan.Route{{Source: plan.Source{Addr: "route.far"}, Name: "far", To: netip.MustParsePrefix("203.0.113.128/25"),
 		Via: netip.MustParseAddr("203.0.113.20"), Dev: p.Bridges[1], Metric: 10}}
 	return p
@@ -144,28 +207,13 @@ func afterPlan() *plan.Plan {
 
 func mustApply(t *testing.T, p *plan.Plan) {
 	t.Helper()
-	ch, err := engine.Diff(p, read(t))
+	ch, err := engine.Diff(p, readFor(t, p))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := engine.Apply(context.Background(), netns.None(), ch); err != nil {
 		t.Fatalf("apply: %v\n%v", err, ch.Steps())
 	}
-}
-
-func diffLines(a, b []string) []string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, "- "+x)
-		}
-	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			out = append(out, "+ "+x)
-		}
-	}
-	return out
 }
 
 // failAt makes the k-th (1-based) kernel operation of the next engine.Apply fail, once.
@@ -186,9 +234,13 @@ func failAt(k int) *atomic.Bool {
 func TestLabFaultInjectionEveryStep(t *testing.T) {
 	labHost(t)
 	mustApply(t, beforePlan())
-	pre := read(t).Normalized()
+	addStaticRoute(t)
 	after := afterPlan()
-	ch, err := engine.Diff(after, read(t))
+	pre := readFor(t, after).Normalized()
+	if !slices.Contains(pre, staticRoute) {
+		t.Fatalf("static route not set up:\n%s", strings.Join(pre, "\n"))
+	}
+	ch, err := engine.Diff(after, readFor(t, after))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +255,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 	var tried, restored int
 	var worst, total time.Duration
 	for k := 1; k <= n; k++ {
-		s := read(t)
+		s := readFor(t, after) // as the CLI takes it
 		ch, err := engine.Diff(after, s)
 		if err != nil {
 			t.Fatal(err)
@@ -234,13 +286,15 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 			total += ae.Restore.Duration
 			worst = max(worst, ae.Restore.Duration)
 		}
-		if d := diffLines(pre, read(t).Normalized()); len(d) > 0 {
+		now := readFor(t, after)
+		if d := diffLines(pre, now.Normalized()); len(d) > 0 {
 			t.Fatalf("k=%d (%s): live state differs from the snapshot:\n%s", k, se.Step.Desc, strings.Join(d, "\n"))
 		}
+		checkOwnership(t, k, pre, now)
 		t.Logf("k=%2d %-45s restored: %s", k, se.Step.Desc, ae.Restore)
 	}
 	// And the apply itself works from there.
-	s := read(t)
+	s := readFor(t, after)
 	if ch, err = engine.Diff(after, s); err != nil {
 		t.Fatal(err)
 	}
@@ -256,15 +310,61 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 func TestLabRestoreAfterCompleteApply(t *testing.T) {
 	labHost(t)
 	mustApply(t, beforePlan())
-	pre := read(t).Normalized()
-	snap := Take(read(t), afterPlan(), "apply")
-	mustApply(t, afterPlan())
-	rep, err := Restore(context.Background(), netns.None(), snap)
+	addStaticRoute(t)
+	after := afterPlan()
+	pre := readFor(t, after).Normalized()
+	if !slices.ContainsFunc(pre, func(x string) bool {
+		return strings.HasPrefix(x, "link bruser ") && strings.Contains(x, " ageing=12350 ")
+	}) {
+		t.Fatalf("bruser not set up:\n%s", strings.Join(pre, "\n"))
+	}
+	snap := Take(readFor(t, after), after, "apply")
+	mustApply(t, after)
+	s := readFor(t, after)
+	if slices.Contains(s.Normalized(), staticRoute) {
+		t.Fatal("the apply kept the route through br100 it deleted")
+	}
+	if l := s.Link("bruser"); l == nil || l.Alias != "hostnet:bridge.user" {
+		t.Fatalf("the apply did not adopt bruser: %+v", l)
+	}
+	// The restore's own diff writes no mark on a link that had none in the snapshot.
+	p, err := snap.Plan()
 	if err != nil {
 		t.Fatal(err)
 	}
+	rs, err := live.ReadWith(netns.None(), snap.Included)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := engine.DiffUnowned(p, rs, snap.Unowned())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range ch.Steps() {
+		if strings.HasPrefix(st.Desc, "mark bruser") {
+			t.Fatalf("the restore would mark bruser: %s", st)
+		}
+	}
+	// Nor does the restore itself, at any step.
+	var marked atomic.Value
+	engine.FaultHook = func(i int, st engine.Step) error {
+		if strings.HasPrefix(st.Desc, "mark bruser") {
+			marked.Store(st.Desc)
+		}
+		return nil
+	}
+	rep, err := Restore(context.Background(), netns.None(), snap)
+	engine.FaultHook = nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := marked.Load(); m != nil {
+		t.Fatalf("the restore wrote a mark on the user's bridge: %v", m)
+	}
 	t.Logf("restore of a complete apply: %s", rep)
-	if d := diffLines(pre, read(t).Normalized()); len(d) > 0 {
+	now := readFor(t, after)
+	if d := diffLines(pre, now.Normalized()); len(d) > 0 {
 		t.Fatalf("differs:\n%s", strings.Join(d, "\n"))
 	}
+	checkOwnership(t, 0, pre, now)
 }

@@ -71,15 +71,19 @@ func Restore(ctx context.Context, ns netns.NsHandle, snap *Snapshot) (*RestoreRe
 	if err != nil {
 		return rep, &RestoreError{Report: rep, Err: err}
 	}
+	unowned := snap.Unowned()
+	// Read as the snapshot was read (engine.Read(ns, plan)), so that arp_notify and the FDB
+	// compare like with like.
+	read := func() (*live.State, error) { return live.ReadWith(ns, snap.Included) }
 	// Two rounds: a kernel error in the first (a link busy while the kernel tears another
 	// down) usually clears on a second diff of the state it left.
 	for round := 0; round < 2; round++ {
-		s, err := live.Read(ns)
+		s, err := read()
 		if err != nil {
 			return rep, &RestoreError{Report: rep, Err: err}
 		}
 		snap.Adopt(s)
-		ch, err := engine.Diff(p, s)
+		ch, err := engine.DiffUnowned(p, s, unowned)
 		if err != nil {
 			note(err)
 			break
@@ -99,17 +103,30 @@ func Restore(ctx context.Context, ns netns.NsHandle, snap *Snapshot) (*RestoreRe
 			note(err)
 		}
 	}
-	s, err := live.Read(ns)
+	s, err := read()
 	if err != nil {
 		return rep, &RestoreError{Report: rep, Err: err}
 	}
-	if fixes := snap.Fixes(s); len(fixes) > 0 {
+	// Routes and bridge timers are computed on the same state: the link fixes (master,
+	// MTU, MAC, alias, up/down) neither add routes nor change timers, and a route the
+	// snapshot had was on a link that was up.
+	fixes, routes, timers := snap.Fixes(s), snap.RouteFixes(s), snap.BridgeFixes(s)
+	if len(fixes) > 0 {
 		r, err := engine.Apply(ctx, ns, engine.FixChanges(s, fixes))
 		if r != nil {
 			rep.Fixes += r.Steps
 		}
 		note(err)
-		if s, err = live.Read(ns); err != nil {
+	}
+	if len(routes) > 0 || len(timers) > 0 {
+		r, err := engine.Apply(ctx, ns, engine.RestoreFixChanges(s, routes, timers))
+		if r != nil {
+			rep.Fixes += r.Steps
+		}
+		note(err)
+	}
+	if len(fixes) > 0 || len(routes) > 0 || len(timers) > 0 {
+		if s, err = read(); err != nil {
 			return rep, &RestoreError{Report: rep, Err: err}
 		}
 	}

@@ -55,9 +55,17 @@ type Snapshot struct {
 	// Normalized is live.State.Normalized() of the whole namespace when the snapshot was
 	// taken; Verify compares the lines about the snapshot's links with the live state.
 	Normalized []string `json:"normalized"`
+	// Included is what the snapshot's read included beyond links, addresses and routes
+	// (engine.Read(ns, plan): arp_notify of the plan's bridges, the FDB); Restore reads the
+	// state back with the same options, so that Verify compares like with like.
+	Included live.ReadOptions `json:"included,omitzero"`
 	// Extra is a seam for state outside the kernel that later versions snapshot too
 	// (libvirt networks): component name -> its own JSON.
 	Extra map[string]json.RawMessage `json:"extra,omitempty"`
+
+	byName   map[string]*Link   // Links by name, built on first use
+	children map[string][]*Link // Links by master, in Links order
+	indexed  int                // len(Links) when they were built
 }
 
 // Link is one link as the snapshot records it.
@@ -76,6 +84,9 @@ type Link struct {
 	Bond    BondOpts       `json:"bond,omitempty"`
 	Slave   *SlaveOpts     `json:"slave,omitempty"`
 	Addrs   []netip.Prefix `json:"addrs,omitempty"` // not link-local
+	// ARPNotify is a bridge's net.ipv4.conf.<name>.arp_notify when the snapshot's read
+	// included it (the plan sets it on that bridge).
+	ARPNotify *bool `json:"arp_notify,omitempty"`
 }
 
 // BondOpts are the options the kernel reported, by modprobe name (active_slave left out:
@@ -106,7 +117,7 @@ type Route struct {
 func Take(s *live.State, p *plan.Plan, command string) *Snapshot {
 	host, _ := os.Hostname()
 	snap := &Snapshot{Version: SnapshotVersion, Taken: time.Now().UTC(), Host: host, Command: command,
-		PID: os.Getpid(), Normalized: s.Normalized()}
+		PID: os.Getpid(), Normalized: s.Normalized(), Included: s.Included}
 	in := map[int]bool{}
 	var queue []*live.Link
 	add := func(l *live.Link) {
@@ -191,7 +202,8 @@ func macStr(m net.HardwareAddr) string {
 
 func snapLink(s *live.State, l *live.Link) Link {
 	out := Link{Name: l.Name, Kind: l.Kind, MAC: macStr(l.MAC), PermMAC: macStr(l.PermMAC), MTU: l.MTU, Up: l.Up(),
-		Master: s.Name(l.MasterIndex), Parent: s.Name(l.ParentIndex), Alias: l.Alias, VLAN: l.VLAN, Bridge: l.Bridge}
+		Master: s.Name(l.MasterIndex), Parent: s.Name(l.ParentIndex), Alias: l.Alias, VLAN: l.VLAN, Bridge: l.Bridge,
+		ARPNotify: l.ARPNotify}
 	if l.BondSlave != nil {
 		if len(l.BondSlave.PermMAC) > 0 {
 			out.PermMAC = l.BondSlave.PermMAC.String()
@@ -225,13 +237,40 @@ func (snap *Snapshot) Names() []string {
 	return out
 }
 
-func (snap *Snapshot) link(name string) *Link {
+// index builds the by-name and by-master maps once (again if Links changed length).
+func (snap *Snapshot) index() {
+	if snap.byName != nil && snap.indexed == len(snap.Links) {
+		return
+	}
+	snap.indexed = len(snap.Links)
+	snap.byName = make(map[string]*Link, len(snap.Links))
+	snap.children = map[string][]*Link{}
 	for i := range snap.Links {
-		if snap.Links[i].Name == name {
-			return &snap.Links[i]
+		l := &snap.Links[i]
+		snap.byName[l.Name] = l
+		if l.Master != "" {
+			snap.children[l.Master] = append(snap.children[l.Master], l)
 		}
 	}
-	return nil
+}
+
+func (snap *Snapshot) link(name string) *Link {
+	snap.index()
+	return snap.byName[name]
+}
+
+// Unowned names the snapshot's links that carried no ownership mark and that the engine
+// would otherwise mark (bonds, bridges, VLANs): Restore writes no mark on them
+// (engine.DiffUnowned), so a later apply never deletes them.
+func (snap *Snapshot) Unowned() map[string]bool {
+	out := map[string]bool{}
+	for i := range snap.Links {
+		l := &snap.Links[i]
+		if !nicKind(l.Kind) && markAddr(l) == "" {
+			out[l.Name] = true
+		}
+	}
+	return out
 }
 
 // nicKind reports whether a snapshot link stands for a NIC in the plan of the previous
@@ -249,7 +288,10 @@ func markAddr(l *Link) string {
 // Plan turns the snapshot into a plan of the previous state, for engine.Diff against the
 // live state. Each link keeps its plan address from its ownership mark, so the marks the
 // engine writes are the ones the snapshot had; links hostnet did not create get
-// "<kind>.<name>" and their alias is put back by Fixes.
+// "<kind>.<name>", but Restore diffs with engine.DiffUnowned so that no mark is ever written
+// on them (Unowned), and their alias is put back by Fixes. Routes hostnet did not add are
+// left out (RouteFixes puts them back with their protocol), and bridge timers that are no
+// whole number of seconds are left to BridgeFixes.
 func (snap *Snapshot) Plan() (*plan.Plan, error) {
 	p := &plan.Plan{}
 	ifs := map[string]plan.Interface{}
@@ -303,18 +345,29 @@ func (snap *Snapshot) Plan() (*plan.Plan, error) {
 			br := &plan.Bridge{Iface: c}
 			if o := l.Bridge; o != nil {
 				br.STP = o.STPState != 0
-				fd, age := int(o.ForwardDelay/100), int(o.AgeingTime/100)
-				vf, ms := o.VLANFiltering, o.MulticastSnooping
-				br.ForwardDelay, br.AgeingTime, br.VLANFiltering, br.MulticastSnooping = &fd, &age, &vf, &ms
-			}
-			for _, port := range snap.Links {
-				if port.Master == l.Name {
-					x, err := build(port.Name)
-					if err != nil {
-						return nil, err
-					}
-					br.Ports = append(br.Ports, x)
+				// A plan has whole seconds; other values are put back in centiseconds by
+				// BridgeFixes.
+				if o.ForwardDelay%100 == 0 {
+					fd := int(o.ForwardDelay / 100)
+					br.ForwardDelay = &fd
 				}
+				if o.AgeingTime%100 == 0 {
+					age := int(o.AgeingTime / 100)
+					br.AgeingTime = &age
+				}
+				vf, ms := o.VLANFiltering, o.MulticastSnooping
+				br.VLANFiltering, br.MulticastSnooping = &vf, &ms
+			}
+			if l.ARPNotify != nil {
+				on := *l.ARPNotify
+				br.ARPNotify = &on
+			}
+			for _, port := range snap.children[l.Name] {
+				x, err := build(port.Name)
+				if err != nil {
+					return nil, err
+				}
+				br.Ports = append(br.Ports, x)
 			}
 			p.Bridges = append(p.Bridges, br)
 			i = br
@@ -363,11 +416,13 @@ func (snap *Snapshot) Plan() (*plan.Plan, error) {
 			return nil, err
 		}
 	}
-	// Default routes through a link are its gateway (the engine owns them there); the others
-	// are routes of the plan.
+	// Hostnet's default routes through a link are its gateway (the engine owns them there);
+	// its other routes are routes of the plan. Routes hostnet did not add are not in the
+	// plan (the engine would add them as hostnet's): RouteFixes puts them back with their
+	// own protocol.
 	for _, r := range snap.Routes {
 		dev := ifs[r.Dev]
-		if dev == nil {
+		if dev == nil || r.Protocol != live.RouteProtocol {
 			continue
 		}
 		c := dev.Common()
@@ -392,12 +447,8 @@ func defaultMetric(dst netip.Prefix) int {
 // slaves lists a bond's slaves, the one whose MAC the bond wears first: the kernel gives a
 // bond the MAC of its first slave, so re-enslaving in that order gives it back its MAC.
 func (snap *Snapshot) slaves(b *Link) []*Link {
-	var out []*Link
-	for i := range snap.Links {
-		if snap.Links[i].Master == b.Name {
-			out = append(out, &snap.Links[i])
-		}
-	}
+	snap.index()
+	out := slices.Clone(snap.children[b.Name])
 	sort.SliceStable(out, func(i, j int) bool { return out[i].PermMAC == b.MAC && out[j].PermMAC != b.MAC })
 	return out
 }
@@ -484,6 +535,60 @@ func (snap *Snapshot) Fixes(s *live.State) []engine.LinkFix {
 	return out
 }
 
+type routeKey struct {
+	dst      netip.Prefix
+	gw       netip.Addr
+	dev      string
+	metric   int
+	table    int
+	protocol uint8
+}
+
+// RouteFixes lists the snapshot's routes that hostnet did not add and that live state s
+// lacks, to be put back with their own protocol (engine.RestoreFixChanges).
+func (snap *Snapshot) RouteFixes(s *live.State) []engine.RouteFix {
+	have := make(map[routeKey]bool, len(s.Routes))
+	for _, r := range s.Routes {
+		have[routeKey{r.Dst, r.Gateway, s.Name(r.OIF), r.Priority, r.Table, r.Protocol}] = true
+	}
+	var out []engine.RouteFix
+	for _, r := range snap.Routes {
+		if r.Protocol == live.RouteProtocol || s.Link(r.Dev) == nil ||
+			have[routeKey{r.Dst, r.Gateway, r.Dev, r.Metric, r.Table, r.Protocol}] {
+			continue
+		}
+		out = append(out, engine.RouteFix{Dst: r.Dst, Gateway: r.Gateway, Dev: r.Dev, Metric: r.Metric,
+			Table: r.Table, Protocol: r.Protocol})
+	}
+	return out
+}
+
+// BridgeFixes lists the bridge timers of the snapshot that differ in s, in centiseconds (a
+// plan has whole seconds only).
+func (snap *Snapshot) BridgeFixes(s *live.State) []engine.BridgeFix {
+	var out []engine.BridgeFix
+	for i := range snap.Links {
+		want := &snap.Links[i]
+		l := s.Link(want.Name)
+		if want.Bridge == nil || l == nil || l.Bridge == nil {
+			continue
+		}
+		f := engine.BridgeFix{Link: want.Name}
+		if l.Bridge.ForwardDelay != want.Bridge.ForwardDelay {
+			v := want.Bridge.ForwardDelay
+			f.ForwardDelay = &v
+		}
+		if l.Bridge.AgeingTime != want.Bridge.AgeingTime {
+			v := want.Bridge.AgeingTime
+			f.AgeingTime = &v
+		}
+		if f.ForwardDelay != nil || f.AgeingTime != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // Verify compares the live state with the snapshot on the snapshot's links, the links it
 // may have created, and routes through them: the differing lines of live.State.Normalized(),
 // "- " before for what the snapshot had, "+ " for what the host has now. Normalized names
@@ -491,16 +596,19 @@ func (snap *Snapshot) Fixes(s *live.State) []engine.LinkFix {
 // compares equal when everything else is.
 func (snap *Snapshot) Verify(s *live.State) []string {
 	names := map[string]bool{}
-	for _, n := range snap.Names() {
-		names[n] = true
+	inSnap := map[string]bool{}
+	for i := range snap.Links {
+		names[snap.Links[i].Name] = true
+		inSnap[snap.Links[i].Name] = true
 	}
 	for _, n := range snap.MayCreate {
 		names[n] = true
 	}
+	then := normalizedLinks(snap.Normalized)
 	// Links that exist now but did not then, on the snapshot's links (created by the apply).
 	for _, l := range s.Links {
 		if names[s.Name(l.MasterIndex)] || names[s.Name(l.ParentIndex)] {
-			if !slices.Contains(snap.Names(), l.Name) && !inNormalized(snap.Normalized, l.Name) {
+			if !inSnap[l.Name] && !then[l.Name] {
 				names[l.Name] = true
 			}
 		}
@@ -515,14 +623,27 @@ func (snap *Snapshot) Verify(s *live.State) []string {
 		return out
 	}
 	before, after := relevant(NormalizeInert(snap.Normalized)), relevant(Normalized(s))
+	return diffLines(before, after)
+}
+
+// diffLines lists the lines of a not in b ("- ") and of b not in a ("+ "), in linear time.
+func diffLines(a, b []string) []string {
+	inA := make(map[string]bool, len(a))
+	for _, x := range a {
+		inA[x] = true
+	}
+	inB := make(map[string]bool, len(b))
+	for _, x := range b {
+		inB[x] = true
+	}
 	var diff []string
-	for _, x := range before {
-		if !slices.Contains(after, x) {
+	for _, x := range a {
+		if !inB[x] {
 			diff = append(diff, "- "+x)
 		}
 	}
-	for _, x := range after {
-		if !slices.Contains(before, x) {
+	for _, x := range b {
+		if !inA[x] {
 			diff = append(diff, "+ "+x)
 		}
 	}
@@ -567,13 +688,17 @@ func NormalizeInert(lines []string) []string {
 	return out
 }
 
-func inNormalized(lines []string, name string) bool {
+// normalizedLinks names the links of Normalized lines.
+func normalizedLinks(lines []string) map[string]bool {
+	out := map[string]bool{}
 	for _, l := range lines {
-		if strings.HasPrefix(l, "link "+name+" ") {
-			return true
+		if rest, ok := strings.CutPrefix(l, "link "); ok {
+			if name, _, ok := strings.Cut(rest, " "); ok {
+				out[name] = true
+			}
 		}
 	}
-	return false
+	return out
 }
 
 // lineAbout reports whether a Normalized line is about one of the named links: a link or

@@ -24,7 +24,7 @@ import (
 	"net"
 
 	"github.com/hostnet/hostnet/hostnet/lab"
-	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/hostnet/nsexec"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 )
@@ -57,9 +57,8 @@ type Host struct {
 	root string // guests: the veth end in the root ns, removed by Close
 }
 
-// inNS runs fn on a locked OS thread switched into ns and always switches back
-// (live.Do, which the engine uses for the same job).
-func inNS(ns netns.NsHandle, fn func() error) error { return live.Do(ns, fn) }
+// inNS runs fn on a locked OS thread switched into ns and always switches back.
+func inNS(ns netns.NsHandle, fn func() error) error { return nsexec.Do(ns, fn) }
 
 // newNamedNS creates /run/netns/<name> (the way `ip netns add` does) without
 // moving the calling goroutine into it.
