@@ -321,7 +321,10 @@ func sessionOf(pid int) int {
 func TestCLIDeadmanRestoresWhenUnconfirmed(t *testing.T) {
 	l := newSafeLab(t)
 	pre := normalized(t)
-	cmd, wd, out := l.startDeadmanApply(t, "changed", "2s")
+	// Long enough that on a loaded machine the watchdog, the kill and `hostnet status`
+	// all happen before the deadline (process starts in the lab take up to seconds).
+	const timer = 8 * time.Second
+	cmd, wd, out := l.startDeadmanApply(t, "changed", timer.String())
 	t0 := time.Now()
 	if sessionOf(wd) == sessionOf(cmd.Process.Pid) || sessionOf(wd) != wd {
 		t.Errorf("watchdog %d is in session %d, apply %d in %d: not detached", wd, sessionOf(wd), cmd.Process.Pid, sessionOf(cmd.Process.Pid))
@@ -338,13 +341,13 @@ func TestCLIDeadmanRestoresWhenUnconfirmed(t *testing.T) {
 	if code != 0 || !strings.Contains(st, "Confirmation pending") || !strings.Contains(st, "unless `hostnet confirm` runs") {
 		t.Errorf("status does not show the pending confirmation: exit %d\n%s", code, st)
 	}
-	l.waitGone(t, 10*time.Second)
+	l.waitGone(t, timer+10*time.Second)
 	took := time.Since(t0)
 	if d := lineDiff(pre, normalized(t)); d != "" {
 		t.Fatalf("not restored:\n%s", d)
 	}
 	log, _ := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog))
-	t.Logf("restored %s after apply (timer 2s); watchdog log:\n%s", took.Round(time.Millisecond), log)
+	t.Logf("restored %s after apply (timer %s); watchdog log:\n%s", took.Round(time.Millisecond), timer, log)
 	// The restore must wait for the timer: the watchdog logs when it restored relative to
 	// its deadline. (Its end is bounded by waitGone above; how soon after the deadline it
 	// comes is a measurement, logged, not asserted.)
