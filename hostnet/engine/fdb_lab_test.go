@@ -87,22 +87,7 @@ func staticFDB(t *testing.T, br string) []string {
 // dump of package bridge), re-plans empty, changes each in place (the re-plan shows exactly
 // that change) and destroys (the FDB entries and the bridge go, the host is as before).
 func TestLabBridgeFDBSettings(t *testing.T) {
-	tp, err := topo.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cleanMarked(t)
-		tp.Close()
-	})
-	for _, n := range []struct {
-		name string
-		mac  net.HardwareAddr
-	}{{"eth0", mac0}, {"eth1", mac1}} {
-		if err := tp.AddNIC(n.name, n.mac); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tp := labNICs(t)
 	gw, err := tp.AddRemote("gw", "198.51.100.1/24")
 	if err != nil {
 		t.Fatal(err)
@@ -275,22 +260,7 @@ func TestLabBridgeFDBSettings(t *testing.T) {
 // ping each other 20/20 both ways, without duplicates. Turning learning back on in place
 // (the control) cuts the guest off, as the lab evidence without mitigation says.
 func TestLabBalanceRRNoLearning(t *testing.T) {
-	tp, err := topo.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cleanMarked(t)
-		tp.Close()
-	})
-	for _, n := range []struct {
-		name string
-		mac  net.HardwareAddr
-	}{{"eth0", mac0}, {"eth1", mac1}} {
-		if err := tp.AddNIC(n.name, n.mac); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tp := labNICs(t)
 	remote, err := tp.AddRemote("remote", topo.RemoteIP+"/24")
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,17 @@ func TestMain(m *testing.M) { lab.RunTestMain(m) }
 // remote at 198.51.100.1 (the fixture's gateway) on the switch.
 func labHost(t *testing.T) *topo.Topology {
 	t.Helper()
+	tp := labNICs(t)
+	if _, err := tp.AddRemote("gw", "198.51.100.1/24"); err != nil {
+		t.Fatal(err)
+	}
+	return tp
+}
+
+// labNICs builds the switch and the NICs eth0 (mac0) and eth1 (mac1); at the end of the test
+// it removes what hostnet marked and the topology.
+func labNICs(t *testing.T) *topo.Topology {
+	t.Helper()
 	tp, err := topo.New()
 	if err != nil {
 		t.Fatal(err)
@@ -42,13 +53,9 @@ func labHost(t *testing.T) *topo.Topology {
 	if err := tp.AddNIC("eth1", mac1); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tp.AddRemote("gw", "198.51.100.1/24"); err != nil {
-		t.Fatal(err)
-	}
 	return tp
 }
 
-// cleanMarked deletes every link hostnet marked (an empty plan's changes).
 func cleanMarked(t *testing.T) {
 	ch, err := Diff(&plan.Plan{}, read(t))
 	if err != nil {
