@@ -43,7 +43,8 @@ vlan "v" {
 }
 `
 
-func labNICs(t *testing.T, macs ...string) {
+// labNICs builds the lab switch and NICs uplink0, uplink1, ... with the given MACs.
+func labNICs(t *testing.T, macs ...string) *topo.Topology {
 	t.Helper()
 	tp, err := topo.New()
 	if err != nil {
@@ -56,6 +57,7 @@ func labNICs(t *testing.T, macs ...string) {
 			t.Fatal(err)
 		}
 	}
+	return tp
 }
 
 // plan --detailed-exitcode says 2 before apply and 0 after; destroy returns to 2.
@@ -147,17 +149,7 @@ func waitFor(t *testing.T, buf *syncBuffer, want string, limit time.Duration) {
 // hostnet watch finds the plan's bridged bond, announces on a real failover, and stops
 // cleanly on SIGTERM as a systemd service must.
 func TestCLIWatch(t *testing.T) {
-	tp, err := topo.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tp.Close() })
-	for i, m := range []string{"52:54:00:00:0c:01", "52:54:00:00:0c:02"} {
-		mac, _ := net.ParseMAC(m)
-		if err := tp.AddNIC("uplink"+string(rune('0'+i)), mac); err != nil {
-			t.Fatal(err)
-		}
-	}
+	tp := labNICs(t, "52:54:00:00:0c:01", "52:54:00:00:0c:02")
 	file := filepath.Join(t.TempDir(), "plan.hcl")
 	os.WriteFile(file, []byte(strings.Replace(cliPlan, "miimon = 100", "miimon = 10", 1)), 0o644)
 	if code, out, errs := runCLI(t, "apply", "--auto-approve", file); code != 0 {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -239,21 +238,6 @@ func normalized(t *testing.T) []string {
 		t.Fatal(err)
 	}
 	return safe.Normalized(s) // see safe.NormalizeInert
-}
-
-func lineDiff(a, b []string) string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, "- "+x)
-		}
-	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			out = append(out, "+ "+x)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // waitGone waits until the pending confirmation is gone (restored or confirmed).
@@ -561,3 +545,6 @@ func TestCLICrashAtEveryStep(t *testing.T) {
 	t.Logf("crash points tried: %d of %d operations: rollback restored and re-apply converged after each", tried, n)
 	fmt.Printf("crash safety: %d kill -9 points tried\n", tried)
 }
+
+// lineDiff is live.DiffNormalized as one text, for test messages.
+func lineDiff(a, b []string) string { return strings.Join(live.DiffNormalized(a, b), "\n") }

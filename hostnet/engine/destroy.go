@@ -16,16 +16,9 @@ import (
 // and the port flags of ports that stay are left as they are (hostnet does not know what
 // they were before).
 func DestroyChanges(p *plan.Plan, s *live.State) (*Changes, error) {
-	if err := checkIncluded(p, s); err != nil {
+	d, err := newDiffer(p, s)
+	if err != nil {
 		return nil, err
-	}
-	d := &differ{
-		p: p, s: s,
-		name:      map[plan.Interface]string{},
-		planned:   map[string]plan.Interface{},
-		nicLink:   map[*plan.NIC]*live.Link{},
-		gone:      map[int]bool{},
-		keptRoute: map[int]bool{},
 	}
 	for _, n := range p.NICs {
 		if l, err := s.NIC(n.MAC); err == nil {

@@ -80,9 +80,9 @@ type differ struct {
 	errs    []error
 }
 
-// Diff compares plan p with live state s. It is a pure function: it reads nothing and changes
-// nothing. The result lists per object what changes and holds the ordered steps for Apply.
-func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
+// newDiffer checks that s was read with what p needs and sets up the differ that Diff and
+// DestroyChanges share: its maps and the route index.
+func newDiffer(p *plan.Plan, s *live.State) (*differ, error) {
 	if err := checkIncluded(p, s); err != nil {
 		return nil, err
 	}
@@ -98,6 +98,16 @@ func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
 		keptRoute:  map[int]bool{},
 	}
 	d.indexRoutes()
+	return d, nil
+}
+
+// Diff compares plan p with live state s. It is a pure function: it reads nothing and changes
+// nothing. The result lists per object what changes and holds the ordered steps for Apply.
+func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
+	d, err := newDiffer(p, s)
+	if err != nil {
+		return nil, err
+	}
 	nIfaces := len(p.NICs) + len(p.Bonds) + len(p.VLANs) + len(p.Bridges)
 	d.steps = make([]Step, 0, nIfaces+len(p.Routes))
 	d.objects = make([]Change, 0, nIfaces+len(p.Routes))

@@ -117,21 +117,6 @@ func requireNoChanges(t *testing.T, p *plan.Plan) {
 	}
 }
 
-func diffLines(a, b []string) string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, "- "+x)
-		}
-	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			out = append(out, "+ "+x)
-		}
-	}
-	return strings.Join(out, "\n")
-}
-
 func TestLabApplyReplanDestroy(t *testing.T) {
 	tp := labHost(t)
 	before := read(t).Normalized()
@@ -484,3 +469,6 @@ func TestLabNotConverged(t *testing.T) {
 		t.Errorf("err = %v; unconverged %+v", err, rep.Unconverged)
 	}
 }
+
+// diffLines is live.DiffNormalized as one text, for test messages.
+func diffLines(a, b []string) string { return strings.Join(live.DiffNormalized(a, b), "\n") }

@@ -83,3 +83,29 @@ func (s *State) Normalized() []string {
 	sort.Strings(out)
 	return out
 }
+
+// DiffNormalized lists the lines of two Normalized dumps that differ: "- line" only in a,
+// "+ line" only in b, in their order. Empty means the two states are the same. Linear in
+// the number of lines, so it suits hosts with thousands of links.
+func DiffNormalized(a, b []string) []string {
+	inA := make(map[string]bool, len(a))
+	for _, x := range a {
+		inA[x] = true
+	}
+	inB := make(map[string]bool, len(b))
+	for _, x := range b {
+		inB[x] = true
+	}
+	var diff []string
+	for _, x := range a {
+		if !inB[x] {
+			diff = append(diff, "- "+x)
+		}
+	}
+	for _, x := range b {
+		if !inA[x] {
+			diff = append(diff, "+ "+x)
+		}
+	}
+	return diff
+}

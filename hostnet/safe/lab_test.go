@@ -287,7 +287,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 			worst = max(worst, ae.Restore.Duration)
 		}
 		now := readFor(t, after)
-		if d := diffLines(pre, now.Normalized()); len(d) > 0 {
+		if d := live.DiffNormalized(pre, now.Normalized()); len(d) > 0 {
 			t.Fatalf("k=%d (%s): live state differs from the snapshot:\n%s", k, se.Step.Desc, strings.Join(d, "\n"))
 		}
 		checkOwnership(t, k, pre, now)
@@ -363,7 +363,7 @@ func TestLabRestoreAfterCompleteApply(t *testing.T) {
 	}
 	t.Logf("restore of a complete apply: %s", rep)
 	now := readFor(t, after)
-	if d := diffLines(pre, now.Normalized()); len(d) > 0 {
+	if d := live.DiffNormalized(pre, now.Normalized()); len(d) > 0 {
 		t.Fatalf("differs:\n%s", strings.Join(d, "\n"))
 	}
 	checkOwnership(t, 0, pre, now)

@@ -623,31 +623,7 @@ func (snap *Snapshot) Verify(s *live.State) []string {
 		return out
 	}
 	before, after := relevant(NormalizeInert(snap.Normalized)), relevant(Normalized(s))
-	return diffLines(before, after)
-}
-
-// diffLines lists the lines of a not in b ("- ") and of b not in a ("+ "), in linear time.
-func diffLines(a, b []string) []string {
-	inA := make(map[string]bool, len(a))
-	for _, x := range a {
-		inA[x] = true
-	}
-	inB := make(map[string]bool, len(b))
-	for _, x := range b {
-		inB[x] = true
-	}
-	var diff []string
-	for _, x := range a {
-		if !inB[x] {
-			diff = append(diff, "- "+x)
-		}
-	}
-	for _, x := range b {
-		if !inA[x] {
-			diff = append(diff, "+ "+x)
-		}
-	}
-	return diff
+	return live.DiffNormalized(before, after)
 }
 
 // Normalized is s.Normalized() with NormalizeInert applied: what Verify compares.

@@ -517,7 +517,7 @@ func (r *runner) restored(what string, nr *NResult, tolerate bool) error {
 	if err != nil {
 		return err
 	}
-	d := diffLines(r.before, now)
+	d := strings.Join(live.DiffNormalized(r.before, now), "\n")
 	if d == "" {
 		return nil
 	}
@@ -536,7 +536,7 @@ func (r *runner) restored(what string, nr *NResult, tolerate bool) error {
 	if err != nil {
 		return err
 	}
-	if d := diffLines(r.before, now); d != "" {
+	if d := strings.Join(live.DiffNormalized(r.before, now), "\n"); d != "" {
 		return fmt.Errorf("cleanup after %s failed:\n%s", what, d)
 	}
 	return nil
@@ -548,21 +548,6 @@ func normalized() ([]string, error) {
 		return nil, err
 	}
 	return s.Normalized(), nil
-}
-
-func diffLines(a, b []string) string {
-	var out []string
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			out = append(out, "- "+x)
-		}
-	}
-	for _, x := range b {
-		if !slices.Contains(a, x) {
-			out = append(out, "+ "+x)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // cleanup deletes every bond, bridge and VLAN a baseline tool created and puts the NICs back
