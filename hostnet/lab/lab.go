@@ -206,10 +206,6 @@ func Run(ctx context.Context, opts Options, argv []string) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	shim := needsXstateShim()
-	if shim {
-		env = append(env, guestNoAVX512...)
-	}
 	for _, d := range opts.Writable {
 		if !safePath.MatchString(d) || filepath.Clean(d) != d {
 			return Result{}, fmt.Errorf("lab: writable dir %q: want a clean absolute path of [A-Za-z0-9_./-]", d)
@@ -255,13 +251,6 @@ func Run(ctx context.Context, opts Options, argv []string) (Result, error) {
 		"con=null", "con0=null,fd:1", "quiet",
 		"init="+filepath.Join(share, "init.sh"))
 	cmd.Env = append(os.Environ(), "TMPDIR="+memDir)
-	if shim {
-		so, err := buildXstateShim(base)
-		if err != nil {
-			return Result{}, err
-		}
-		cmd.Env = append(cmd.Env, "LD_PRELOAD="+so)
-	}
 	cmd.Stdout, cmd.Stderr = console, console // stdin: /dev/null
 	// Own process group: linux.uml forks helpers that SIGKILL of the main
 	// pid would orphan; we kill -pgid instead.
