@@ -3,7 +3,6 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/netip"
@@ -123,30 +122,32 @@ func lacpHost(t *testing.T) *topo.Topology {
 	return tp
 }
 
-// partnerSeesActor captures the LACPDUs that reach the switch on the port of eth0 and
-// returns the actor system MACs in them (IEEE 802.1AX: slow protocols ethertype 0x8809,
-// subtype 1, actor system at bytes 6-11 of the LACPDU), waiting until it has n.
-func partnerSeesActor(t *testing.T, tp *topo.Topology, n int, timeout time.Duration) []net.HardwareAddr {
+// partnerSeesActor captures the LACPDUs that reach the switch on the port of eth0 (IEEE
+// 802.1AX: slow protocols ethertype 0x8809, subtype 1, actor system at bytes 6-11 of the
+// LACPDU) until the last n all carry want as actor system, and fails with what it saw when
+// that does not happen within timeout. The last n, not the first: a LACPDU sent before the
+// replace may still be on its way when the capture starts.
+func partnerSeesActor(t *testing.T, tp *topo.Topology, want net.HardwareAddr, n int, timeout time.Duration) {
 	t.Helper()
 	c, err := probe.StartCapture(tp.Switch(), tp.NICPort("eth0"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	var out []net.HardwareAddr
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline) && len(out) < n; time.Sleep(50 * time.Millisecond) {
-		out = out[:0]
+	var seen []string
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		seen = seen[:0]
 		for _, f := range c.Frames() {
-			d := f.Data
-			if len(d) >= 26 && d[12] == 0x88 && d[13] == 0x09 && d[14] == 1 {
-				out = append(out, net.HardwareAddr(slices.Clone(d[20:26])))
+			if d := f.Data; len(d) >= 26 && d[12] == 0x88 && d[13] == 0x09 && d[14] == 1 {
+				seen = append(seen, net.HardwareAddr(d[20:26]).String())
 			}
 		}
+		if len(seen) >= n && !slices.ContainsFunc(seen[len(seen)-n:], func(m string) bool { return m != want.String() }) {
+			t.Logf("LACPDU actor systems seen by the switch: %v", seen)
+			return
+		}
 	}
-	if len(out) < n {
-		t.Fatalf("%d LACPDUs from eth0 in %v, want %d", len(out), timeout, n)
-	}
-	return out
+	t.Fatalf("the switch did not receive %d LACPDUs in a row with actor system %s within %v; it saw %v", n, want, timeout, seen)
 }
 
 // TestLabBondMACReachesLACPPartner: the bonding driver takes the 802.3ad actor system id from
@@ -179,16 +180,15 @@ func TestLabBondMACReachesLACPPartner(t *testing.T) {
 			if o := object(t, ch, "bond.bond0"); !slices.ContainsFunc(o.Attrs, func(a AttrChange) bool { return a.Name == "mac" }) {
 				t.Fatalf("bond0 change without the mac: %+v", o)
 			}
+			if o := object(t, ch, "bond.bond0"); o.Action != Replace {
+				t.Fatalf("bond0 change is not a replace: %+v", o)
+			}
 			if _, err := Apply(context.Background(), netns.None(), ch); err != nil {
 				t.Fatalf("apply: %v\n%v", err, ch.Steps())
 			}
 			requireNoChanges(t, p)
-			// lag0 asks for fast LACPDUs (one a second): three of them all carry the new actor.
-			for _, m := range partnerSeesActor(t, tp, 3, 15*time.Second) {
-				if !bytes.Equal(m, c.mac) {
-					t.Errorf("LACPDU actor system %s, the plan's mac is %s", m, c.mac)
-				}
-			}
+			// lag0 asks for fast LACPDUs (one a second): the last three carry the new actor.
+			partnerSeesActor(t, tp, c.mac, 3, 15*time.Second)
 		})
 	}
 }
