@@ -125,14 +125,25 @@ type linkEvents struct {
 // errOverrun: the kernel dropped events (ENOBUFS); the state must be re-read.
 var errOverrun = errors.New("netlink: event queue overrun")
 
+// eventBuffer is the receive buffer of the link-event socket: 32 MiB holds the
+// burst of RTM_NEWLINK that a failover under 4094 VLANs, each in a bridge, raises
+// (about 8000 messages of 1-2 KiB, as the kernel accounts them).
+const eventBuffer = 32 << 20
+
 func openLinkEvents() (*linkEvents, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_ROUTE)
 	if err != nil {
 		return nil, fmt.Errorf("netlink socket: %w", err)
 	}
 	// A large buffer: a failover on a host with thousands of VLANs brings a
-	// burst of RTM_NEWLINK (every VLAN upper follows its bond).
-	_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	// burst of RTM_NEWLINK (every VLAN upper follows its bond, and every
+	// bridge above a VLAN). SO_RCVBUF is capped at net.core.rmem_max (208 KiB
+	// by default), which 50 VLAN bridges already overran in the lab ("link
+	// events lost" on every failover, then a full re-read); SO_RCVBUFFORCE
+	// (CAP_NET_ADMIN, which watch needs anyway) is not capped.
+	if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, eventBuffer) != nil {
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, eventBuffer)
+	}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1 << (unix.RTNLGRP_LINK - 1)}); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("netlink bind RTNLGRP_LINK: %w", err)
