@@ -192,3 +192,24 @@ func TestLabBondMACReachesLACPPartner(t *testing.T) {
 		})
 	}
 }
+
+// TestLabLeavingLACPResetsRate: the kernel keeps lacp_rate when a bond leaves 802.3ad, unused
+// and unreported; a later return to 802.3ad without lacp_rate in the plan would bring back
+// the old fast rate, unseen. The replace that leaves 802.3ad resets it and says so.
+func TestLabLeavingLACPResetsRate(t *testing.T) {
+	labHost(t)
+	p := fixture()
+	p.Bonds[0].Options = bondOpts(bonding.LACP, bonding.OptMiimon, 100, bonding.OptLACPRate, 1)
+	apply(t, p)
+	p.Bonds[0].Options = bondOpts(bonding.ActiveBackup, bonding.OptMiimon, 100)
+	ch, _ := apply(t, p)
+	if o := object(t, ch, "bond.bond0"); !slices.ContainsFunc(o.Attrs, func(a AttrChange) bool { return a.Name == "lacp_rate" && a.New == "slow" }) {
+		t.Errorf("leaving 802.3ad does not show the lacp_rate reset: %+v", o)
+	}
+	p.Bonds[0].Options = bondOpts(bonding.LACP, bonding.OptMiimon, 100)
+	apply(t, p)
+	if got := read(t).Link("bond0").Bond.Options.Num(bonding.OptLACPRate); got != 0 {
+		t.Errorf("back in 802.3ad, lacp_rate is %d, want 0 (slow)", got)
+	}
+	requireNoChanges(t, p)
+}

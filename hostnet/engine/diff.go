@@ -732,6 +732,7 @@ func (d *differ) bond(b *plan.Bond) {
 		for _, s := range d.s.Slaves(l) {
 			d.step(PhaseBonds, obj, "release "+s.Name+" from "+b.Name, op{kind: opLinkSet, link: s.Name, master: ptr("")})
 		}
+		d.resetLACPRate(b, &ch, l)
 		if len(bd.opts) > 0 {
 			d.step(PhaseBonds, obj, "set "+optList(bd.opts, want), op{kind: opLinkSet, link: b.Name, linkKind: "bond",
 				data: bondData(bd.opts, want, &l.Bond.Reported, false)})
@@ -777,6 +778,22 @@ func (d *differ) bond(b *plan.Bond) {
 	d.setUp(b, &ch, l, false)
 	d.activeSlave(b, false)
 	d.finish(ch)
+}
+
+// resetLACPRate puts lacp_rate back to slow before a bond leaves 802.3ad: the kernel keeps
+// the value in other modes, unused and unreported (and refuses to set it there), so a later
+// return to 802.3ad would bring back a fast rate that neither the plan nor a diff shows.
+func (d *differ) resetLACPRate(b *plan.Bond, ch *Change, l *live.Link) {
+	have := &l.Bond.Options
+	slow := bonding.DefaultFor(bonding.OptLACPRate, bonding.LACP)
+	if have.Mode() != bonding.LACP || b.Options.Mode() == bonding.LACP || have.Num(bonding.OptLACPRate) == slow {
+		return
+	}
+	v := bonding.Value{Num: slow}
+	ch.Attrs = append(ch.Attrs, AttrChange{Name: "lacp_rate", Old: have.Get(bonding.OptLACPRate).Format(bonding.OptLACPRate),
+		New: v.Format(bonding.OptLACPRate), Needs: "reset while still 802.3ad: the kernel keeps it, unused, in other modes"})
+	d.step(PhaseBonds, Addr(b), "reset lacp_rate=slow before leaving 802.3ad", op{kind: opLinkSet, link: b.Name, linkKind: "bond",
+		data: []attr{bondAttr(bonding.OptLACPRate, v)}})
 }
 
 func optList(ids []bonding.ID, want *bonding.Options) string {
