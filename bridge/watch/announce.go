@@ -175,6 +175,7 @@ func announce(bond int, cfg Config) (Stats, error) {
 	start := time.Now()
 	var st Stats
 	uplinks, anns, err := plan(bond)
+	st.Read = time.Since(start)
 	st.Bridges = len(uplinks)
 	if err != nil {
 		st.Took = time.Since(start)

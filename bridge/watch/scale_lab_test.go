@@ -18,7 +18,7 @@ import (
 
 var scaleBridges = flag.String("watch.bridges", "1,50", "bridge counts for TestAnnounceScale (BENCHMARKS.md: 1,50,500)")
 
-var tookRE = regexp.MustCompile(`took=(\S+)`)
+var tookRE = regexp.MustCompile(`took=(\S+) read=(\S+)`)
 
 // addVLANBridges puts n-1 VLANs of bond0 (ids 100...) each in a bridge of its own, so that
 // with br0 the bond reaches n bridges. The VLANs go with bond0; the bridges are removed here.
@@ -67,7 +67,7 @@ func TestAnnounceScale(t *testing.T) {
 			log := &syncBuffer{}
 			stop := startWatcher(t, log)
 			defer stop()
-			var took []time.Duration
+			var took, read []time.Duration
 			wantLines := 0
 			for i := 0; i < 5; i++ {
 				for _, step := range []struct {
@@ -94,17 +94,21 @@ func TestAnnounceScale(t *testing.T) {
 						t.Errorf("announcement over the wrong bridges: %s", last)
 					}
 					if m := tookRE.FindStringSubmatch(last); m != nil {
-						if d, err := time.ParseDuration(m[1]); err == nil {
-							took = append(took, d)
+						d, err1 := time.ParseDuration(m[1])
+						rd, err2 := time.ParseDuration(m[2])
+						if err1 == nil && err2 == nil {
+							took, read = append(took, d), append(read, rd)
 						}
 					}
 					time.Sleep(300 * time.Millisecond) // past the holdoff
 				}
 			}
 			slices.Sort(took)
+			slices.Sort(read)
 			lost := len(log.Lines("link events lost"))
-			t.Logf("BENCH watch bridges=%d announcements=%d took median %v (min %v, max %v) events-lost=%d build %v",
-				n, len(took), took[len(took)/2], took[0], took[len(took)-1], lost, build.Round(time.Millisecond))
+			t.Logf("BENCH watch bridges=%d announcements=%d took median %v (min %v, max %v) read median %v (min %v, max %v) events-lost=%d build %v",
+				n, len(took), took[len(took)/2], took[0], took[len(took)-1], read[len(read)/2], read[0], read[len(read)-1],
+				lost, build.Round(time.Millisecond))
 		})
 	}
 }

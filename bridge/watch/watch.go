@@ -75,6 +75,7 @@ type Stats struct {
 	Skipped   int // frames beyond MaxFrames, not sent
 	SendError int // frames the kernel refused
 	Took      time.Duration
+	Read      time.Duration // of Took: reading what to announce from the kernel
 }
 
 // Trigger says why an announcement ran.
@@ -335,7 +336,8 @@ func (w *Watcher) announceLogged(idx int, name string, active int, why Trigger) 
 	}
 	attrs := []any{"bond", name, "trigger", string(why), "active", activeName,
 		"bridges", st.Bridges, "macs", st.MACs, "rarp", st.RARP, "garp", st.GARP,
-		"skipped", st.Skipped, "send_errors", st.SendError, "took", st.Took.Round(time.Microsecond)}
+		"skipped", st.Skipped, "send_errors", st.SendError, "took", st.Took.Round(time.Microsecond),
+		"read", st.Read.Round(time.Microsecond)}
 	switch {
 	case err != nil:
 		w.log.Error("watch: announce failed", append(attrs, "err", err)...)
