@@ -268,11 +268,11 @@ func TestKernelFailoverEvent(t *testing.T) {
 	timeout := time.AfterFunc(2*time.Second, func() { ev.Close() })
 	defer timeout.Stop()
 	for seen[iflaEventBondingFailover].Index == 0 {
-		msgs, err := ev.Read()
+		b, err := ev.Read()
 		if err != nil {
 			t.Fatalf("no BONDING_FAILOVER event for bond0 (seen %+v): %v", seen, err)
 		}
-		for _, m := range msgs {
+		for _, m := range b.links {
 			if m.Index == r.Bond.Attrs().Index && m.Event != 0 {
 				seen[m.Event] = m
 			}
