@@ -278,7 +278,11 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 		sr.plan, sr.state = p, s
 		nets, netErr := planNetworks(cmd.ErrOrStderr(), p, lf, verb == "destroy")
 		defer nets.close()
-		return applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr)
+		if err := applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr); err != nil || !sr.wait {
+			return err
+		}
+		lock.Release() // the watchdog takes it to restore
+		return sr.waitOutcome(cmd.OutOrStdout())
 	}
 }
 
@@ -304,7 +308,9 @@ the given time unless 'hostnet confirm' runs (or every --probe passes) first: sa
 SSH link being reconfigured. One apply, destroy or rollback runs at a time per host.`,
 		Example: `  hostnet apply /etc/hostnet/
   hostnet apply --auto-approve --var-file hv1.vars.hcl site/
-  hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm`,
+  hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm
+  hostnet apply --auto-approve --confirm-within 2m --probe gateway --wait plan.hcl
+  hostnet --netns hv1 apply --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: changeRunner(&flags, &lf, &autoApprove, "apply", engine.Diff, &sr),
 	}
