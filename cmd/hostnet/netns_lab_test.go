@@ -41,6 +41,7 @@ func TestNetnsFlag(t *testing.T) {
 		{[]string{"--netns", "hn-nsa", "plan", "--detailed-exitcode", file}, 2, "+ create bond.bond0"},
 		{[]string{"--netns", "hn-nsa", "apply", "--auto-approve", file}, 0, "Apply complete"},
 		{[]string{"--netns", "hn-nsa", "plan", "--detailed-exitcode", file}, 0, "No changes"},
+		{[]string{"--netns", "hn-nsa", "plan", "--destroy", "--detailed-exitcode", file}, 2, "delete"},
 		{[]string{"plan", file}, 1, "52:54:00:00:0e:01"}, // the root namespace has no such NIC
 		{[]string{"--netns", "hn-nosuch", "apply", "--auto-approve", file}, 1, "--netns hn-nosuch"},
 		{[]string{"--netns", "../x", "plan", file}, 1, "want a name under /run/netns"},

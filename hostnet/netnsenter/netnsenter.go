@@ -20,7 +20,6 @@ extern const char *hostnet_netns_entered;
 import "C"
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -81,13 +80,9 @@ func Enter(name string) error {
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("--netns %s: %w", name, err)
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
 	env := append(withoutEnv(os.Environ(), EnvPath), EnvPath+"="+path)
-	err = syscall.Exec(exe, os.Args, env)
-	return fmt.Errorf("--netns %s: re-executing %s: %w", name, exe, errors.Unwrap(err))
+	err = syscall.Exec("/proc/self/exe", os.Args, env)
+	return fmt.Errorf("--netns %s: re-executing hostnet: %w", name, err)
 }
 
 func withoutEnv(env []string, key string) []string {
