@@ -405,6 +405,9 @@ func TestFailbackIdleGuest(t *testing.T) {
 		for i := 0; i < runsWithWatch; i++ {
 			gap, _, recovered := failbackRun(t, r, failbackBound)
 			if !recovered {
+				for _, l := range log.Lines("") {
+					t.Log(l) // what the watcher saw and sent, to tell a missed event from a lost frame
+				}
 				t.Fatalf("run %d: no recovery within %v with the watcher", i, failbackBound)
 			}
 			gaps = append(gaps, gap)
