@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hostnet/hostnet/hostnet/jsonout"
+	"github.com/hostnet/hostnet/hostnet/jsonout/schematest"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -90,10 +92,8 @@ func TestValidateReportsEveryError(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("--json exit %d", code)
 	}
-	var reports []jsonValidation
-	if err := json.Unmarshal([]byte(out), &reports); err != nil {
-		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
-	}
+	doc := schematest.Check(t, out)
+	reports := doc.Plans
 	var got []string
 	for _, d := range reports[0].Diagnostics {
 		if d.Severity == "error" {
@@ -107,6 +107,16 @@ func TestValidateReportsEveryError(t *testing.T) {
 	if reports[0].Valid || reports[0].ErrorCount != 3 {
 		t.Errorf("report: %+v", reports[0])
 	}
+	if doc.ExitCode != 1 || doc.Error == nil || doc.Error.Kind != "invalid_plan" {
+		t.Errorf("document: exit %d, error %+v", doc.ExitCode, doc.Error)
+	}
+	var rules []string
+	for _, d := range reports[0].Diagnostics {
+		rules = append(rules, d.Rule)
+	}
+	if want := "option-mode vlan-id-range decode.invalid-address"; strings.Join(rules, " ") != want {
+		t.Errorf("rules %q, want %q", strings.Join(rules, " "), want)
+	}
 }
 
 func TestValidateMissingPath(t *testing.T) {
@@ -117,7 +127,17 @@ func TestValidateMissingPath(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	if code, out, _ := runCLI(t, "version"); code != 0 || !strings.HasPrefix(out, "hostnet ") {
+	code, out, _ := runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "hostnet ") {
 		t.Fatalf("exit %d: %q", code, out)
+	}
+	for _, want := range []string{"revision: ", "go: go1.", "json format: " + jsonout.FormatVersion} {
+		if !strings.Contains(out, want) {
+			t.Errorf("version lacks %q:\n%s", want, out)
+		}
+	}
+	code, short, _ := runCLI(t, "--version")
+	if code != 0 || !strings.HasPrefix(short, "hostnet ") || strings.Count(short, "\n") != 1 {
+		t.Fatalf("--version: exit %d: %q", code, short)
 	}
 }

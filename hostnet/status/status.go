@@ -40,7 +40,7 @@ type Bond struct {
 	Miimon      uint64   `json:"miimon_ms"`
 	ArpInterval uint64   `json:"arp_interval_ms,omitempty"`
 	Slaves      []Slave  `json:"slaves"`
-	Addresses   []string `json:"addresses,omitempty"`
+	Addresses   []string `json:"addresses"`
 	LACP        *LACP    `json:"lacp,omitempty"` // 802.3ad only
 }
 
@@ -73,7 +73,7 @@ type Bridge struct {
 	State     string   `json:"state"`
 	STP       bool     `json:"stp"`
 	Ports     []string `json:"ports"`
-	Addresses []string `json:"addresses,omitempty"`
+	Addresses []string `json:"addresses"`
 }
 
 // VLAN is one VLAN link.
