@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hostnet/hostnet/hostnet/jsonout"
 	"github.com/hostnet/hostnet/hostnet/jsonout/schematest"
 )
 
@@ -89,5 +90,27 @@ func TestJSONValidateExamples(t *testing.T) {
 				t.Errorf("%s: a warning without a validation rule: %+v", p.Path, d)
 			}
 		}
+	}
+}
+
+// hostnet docs writes a man page per command (with its flags), the completions and the
+// schema the binary writes documents for.
+func TestDocs(t *testing.T) {
+	dir := t.TempDir()
+	if code, out, errs := runCLI(t, "docs", "--dir", dir); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "man", "man1", "hostnet-apply.1"))
+	if err != nil || !strings.Contains(string(page), "detailed-exitcode") || !strings.Contains(string(page), ".TH \"HOSTNET\"") {
+		t.Errorf("hostnet-apply.1: %v\n%.300s", err, page)
+	}
+	for _, f := range []string{"completion/hostnet.bash", "completion/_hostnet", "completion/hostnet.fish"} {
+		if b, err := os.ReadFile(filepath.Join(dir, f)); err != nil || !strings.Contains(string(b), "hostnet") {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	schema, err := os.ReadFile(filepath.Join(dir, "hostnet-output.schema.json"))
+	if err != nil || string(schema) != string(jsonout.Schema) {
+		t.Errorf("schema copy: %v", err)
 	}
 }

@@ -55,7 +55,7 @@ one JSON document on stdout, errors included (docs/json.md).`,
 	}
 	root.SetVersionTemplate("hostnet {{.Version}}\n")
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
-	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd())
+	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd(), newDocsCmd())
 	return root
 }
 
