@@ -337,37 +337,111 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block, files []hcl.Body, assigns
 			d.vars[name] = d.convertVar(name, v, ty, a.Expr.Range())
 		}
 	}
+	failed := map[string]bool{}
 	for _, as := range assigns {
 		name, raw, ok := strings.Cut(as, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			d.errorf(nil, "Invalid -var", "%q is not NAME=VALUE.", as)
+			d.errorf(nil, "Invalid --var", "--var %q is not NAME=VALUE (e.g. --var mtu=9000).", as)
 			continue
 		}
 		ty, declared := types[name]
 		if !declared {
-			d.errorf(nil, "Undeclared variable", "-var %s: the plan declares no variable %q.", name, name)
+			hint := ""
+			if s := nameSuggestion(name, keysOf(types)); s != "" {
+				hint = fmt.Sprintf(" Did you mean %q?", s)
+			}
+			d.errorf(nil, "Undeclared variable", "--var %s: the plan declares no variable %q.%s", name, name, hint)
 			continue
 		}
-		v := cty.StringVal(raw)
-		if !ty.Equals(cty.String) && !ty.Equals(cty.DynamicPseudoType) {
-			// Non-string values are HCL expressions, as with terraform -var.
-			expr, diags := hclsyntax.ParseExpression([]byte(raw), "-var "+name, hcl.InitialPos)
-			if diags.HasErrors() {
-				d.diags = append(d.diags, diags...)
-				continue
-			}
-			v, diags = expr.Value(nil)
-			d.diags = append(d.diags, diags...)
+		rng := hcl.Range{Filename: "--var " + name}
+		if v, ok := d.varFromFlag(name, raw, ty, rng); ok {
+			d.vars[name] = v
+		} else {
+			failed[name] = true // reported: not "no value" as well
 		}
-		d.vars[name] = d.convertVar(name, v, ty, hcl.Range{Filename: "-var " + name})
 	}
 	for name, v := range d.vars {
-		if v.IsNull() {
+		if v.IsNull() && !failed[name] {
 			r := ranges[name]
-			d.errorf(&r, "No value for required variable", "Variable %q has no default: give it with -var %s=VALUE or in a -var-file.", name, name)
+			d.errorf(&r, "No value for required variable", "Variable %q has no default: give it with --var %s=VALUE or in a --var-file FILE.", name, name)
 		}
 	}
+}
+
+// varFromFlag converts the text of --var NAME=VALUE to the variable's type. Strings,
+// numbers and booleans are taken as typed (--var mtu=9000, --var lacp=true); lists, maps and
+// objects are written in HCL (--var 'vlans=[100, 200]'), as with terraform -var. Errors name
+// the variable, its type and the value given.
+func (d *decoder) varFromFlag(name, raw string, ty cty.Type, rng hcl.Range) (cty.Value, bool) {
+	bad := func(format string, args ...any) (cty.Value, bool) {
+		d.errorf(nil, "Invalid value for variable", "--var %s=%s: variable %q is %s; %s.", name, raw, name, friendlyType(ty), fmt.Sprintf(format, args...))
+		return cty.NilVal, false
+	}
+	if ty.Equals(cty.String) || ty.Equals(cty.DynamicPseudoType) {
+		return cty.StringVal(raw), true
+	}
+	if ty.IsPrimitiveType() {
+		v, err := convert.Convert(cty.StringVal(strings.TrimSpace(raw)), ty)
+		if err != nil {
+			switch {
+			case ty.Equals(cty.Number):
+				return bad("%q is not a number", raw)
+			case ty.Equals(cty.Bool):
+				return bad("%q is not true or false", raw)
+			}
+			return bad("%s", err)
+		}
+		return v, true
+	}
+	expr, diags := hclsyntax.ParseExpression([]byte(raw), rng.Filename, hcl.InitialPos)
+	if diags.HasErrors() || len(expr.Variables()) > 0 {
+		return bad("write it in HCL, e.g. --var '%s=%s'", name, exampleOf(ty))
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return bad("write it in HCL, e.g. --var '%s=%s'", name, exampleOf(ty))
+	}
+	out, err := convert.Convert(v, ty)
+	if err != nil {
+		return bad("%s", err)
+	}
+	return out, true
+}
+
+// friendlyType says a type as a plan writes it: "a number", "a list of number".
+func friendlyType(ty cty.Type) string {
+	switch {
+	case ty.Equals(cty.Number):
+		return "a number"
+	case ty.Equals(cty.Bool):
+		return "a bool"
+	case ty.Equals(cty.String):
+		return "a string"
+	}
+	return "of type " + typeexpr.TypeString(ty)
+}
+
+// exampleOf is a value of ty's shape for hints.
+func exampleOf(ty cty.Type) string {
+	switch {
+	case (ty.IsListType() || ty.IsSetType()) && ty.ElementType().Equals(cty.Number):
+		return `[100, 200]`
+	case ty.IsListType(), ty.IsSetType(), ty.IsTupleType():
+		return `["a", "b"]`
+	case ty.IsMapType(), ty.IsObjectType():
+		return `{key = "value"}`
+	}
+	return `"value"`
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (d *decoder) convertVar(name string, v cty.Value, ty cty.Type, rng hcl.Range) cty.Value {
