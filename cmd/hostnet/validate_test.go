@@ -141,3 +141,34 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("--version: exit %d: %q", code, short)
 	}
 }
+
+// One run reports the errors of every block: a missing variable, an unknown argument, a
+// bad value, a rule of validation, undeclared references (and the other errors of the
+// blocks that have them), a bad address, a bad route; and nothing that only follows from
+// another error (the bond with the misspelt option is not also "without monitoring").
+func TestValidateErrorsInEveryBlock(t *testing.T) {
+	code, out, _ := runCLI(t, "validate", "--json", "testdata/errors-in-every-block.hcl")
+	doc := schematest.Check(t, out)
+	if code != 1 || len(doc.Plans) != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	var got []string
+	for _, d := range doc.Plans[0].Diagnostics {
+		got = append(got, strconv.Itoa(d.Range.Start.Line)+" "+d.Rule)
+	}
+	want := []string{
+		"1 decode.no-value-for-required-variable",
+		"4 decode.unsupported-argument",
+		"7 decode.invalid-mac-address",
+		"11 option-mode",
+		"14 decode.reference-to-undeclared-nic",
+		"15 decode.invalid-value-for-mode",
+		"19 vlan-id-range",
+		"22 decode.reference-to-undeclared-bond",
+		"23 decode.invalid-address",
+		"28 decode.invalid-ip-address",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
