@@ -85,7 +85,7 @@ func newPlanCmd() *cobra.Command {
 	var flags hostFlags
 	var lf libvirtFlags
 	var view viewFlags
-	var detailed bool
+	var detailed, destroy bool
 	cmd := &cobra.Command{
 		Use:   "plan [PATH]",
 		Short: "Show the changes that apply would make to the live network",
@@ -104,7 +104,8 @@ hostnet's ownership mark are ever deleted. Plan changes nothing.
 Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes, 1 error.`,
 		Example: `  hostnet plan /etc/hostnet/
   hostnet plan --json plan.hcl | jq '.changes.summary'
-  hostnet plan --detailed-exitcode plan.hcl; echo $?   # 0 no changes, 2 changes, 1 error`,
+  hostnet plan --detailed-exitcode plan.hcl; echo $?   # 0 no changes, 2 changes, 1 error
+  hostnet plan --destroy plan.hcl                       # what destroy would remove`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: jsonRunE("plan", &view.asJSON, func(cmd *cobra.Command, args []string, doc *jsonout.Document) error {
 			path := argOr(args, ".")
@@ -117,11 +118,15 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 change
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			ch, err := engine.Diff(p, s)
+			diffFn := engine.Diff
+			if destroy {
+				diffFn = engine.DestroyChanges
+			}
+			ch, err := diffFn(p, s)
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			nets, planned, netErr := planNetworks(p, &lf, false)
+			nets, planned, netErr := planNetworks(p, &lf, destroy)
 			defer nets.close()
 			if doc != nil {
 				doc.Changes = jsonout.ChangesOf(ch, nets.changesOf(), planned, netErr)
@@ -141,6 +146,7 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 change
 	lf.register(cmd)
 	view.register(cmd, "the changes")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	cmd.Flags().BoolVar(&destroy, "destroy", false, "plan what destroy would do instead of apply")
 	return cmd
 }
 
@@ -266,6 +272,12 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, pla
 	return nil
 }
 
+// isChanged reports whether err is only --detailed-exitcode's "changes were made".
+func isChanged(err error) bool {
+	var ce *exitCodeError
+	return errors.As(err, &ce) && ce.code == exitChanges
+}
+
 func networkNames(ch *libvirtnet.Changes) []string {
 	var names []string
 	for _, c := range ch.Changes {
@@ -337,7 +349,19 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, r *changeRun, diffFn func(
 		sr.plan, sr.state = p, s
 		nets, planned, netErr := planNetworks(p, lf, verb == "destroy")
 		defer nets.close()
-		return applyChanges(cmd, ch, nets, planned, netErr, r)
+		err = applyChanges(cmd, ch, nets, planned, netErr, r)
+		if !sr.wait || (err != nil && !isChanged(err)) {
+			return err
+		}
+		lock.Release() // the watchdog takes it to restore
+		out := cmd.OutOrStdout()
+		if doc != nil {
+			out = cmd.ErrOrStderr()
+		}
+		if werr := sr.waitOutcome(out); werr != nil {
+			return werr
+		}
+		return err
 	})
 }
 
@@ -368,7 +392,9 @@ change, 2 changes applied, 1 error. --json (with --auto-approve) prints what cha
 		Example: `  hostnet apply /etc/hostnet/
   hostnet apply --auto-approve --var-file hv1.vars.hcl site/
   hostnet apply --auto-approve --json --detailed-exitcode plan.hcl | jq .result
-  hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm`,
+  hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm
+  hostnet apply --auto-approve --confirm-within 2m --probe gateway --wait plan.hcl
+  hostnet --netns hv1 apply --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: changeRunner(&flags, &lf, r, engine.Diff),
 	}
