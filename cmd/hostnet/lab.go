@@ -52,9 +52,11 @@ kvm-active-backup.`,
 			if inside {
 				opts := demo.Options{Verbose: verbose}
 				if showProgress {
-					// The lab's stderr is a file streamed to the terminal outside: the
-					// outer hostnet decided that it is one.
-					prog := &progress{w: cmd.ErrOrStderr(), on: true}
+					// The lab's output is a file streamed to the terminal outside (the outer
+					// hostnet decided that it is one). Progress goes with the demo's own
+					// output, on stdout: stdout and stderr are streamed separately, and a
+					// line cleared on one could land after the next line on the other.
+					prog := &progress{w: cmd.OutOrStdout(), on: true}
 					opts.Progress = func(what string, done, total int, detail string) { prog.steps(what, done, total, detail) }
 					opts.ProgressDone = prog.done
 				}
@@ -69,7 +71,7 @@ kvm-active-backup.`,
 			}
 			argv := []string{self, "lab", "demo", "--inside"}
 			prog := newProgress(cmd.ErrOrStderr(), false)
-			if prog.on {
+			if prog.on && isTerminal(cmd.OutOrStdout()) {
 				argv = append(argv, "--progress")
 			}
 			if verbose {
