@@ -55,18 +55,22 @@ func readBuildInfo() buildInfo {
 	return b
 }
 
-// short is the one-line version: "v1.2.3", "(devel) 0123abcd4567+dirty".
+// short is the one-line version: "v1.2.3", "(devel) 0123abcd4567+dirty", or a
+// pseudo-version that already names the revision.
 func (b buildInfo) short() string {
 	s := b.Version
-	if b.Revision != "" {
-		rev := b.Revision
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
+	if b.Revision == "" {
+		return s
+	}
+	rev := b.Revision
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if !strings.Contains(s, rev) {
 		s += " " + rev
-		if b.Modified {
-			s += "+dirty"
-		}
+	}
+	if b.Modified && !strings.Contains(s, "dirty") {
+		s += "+dirty"
 	}
 	return s
 }

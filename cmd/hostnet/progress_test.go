@@ -42,3 +42,20 @@ func TestProgressRedrawsAndClears(t *testing.T) {
 		t.Errorf("%d redraws for 500 quick steps: not rate-limited", n)
 	}
 }
+
+func TestVersionShort(t *testing.T) {
+	for _, c := range []struct {
+		b    buildInfo
+		want string
+	}{
+		{buildInfo{Version: "(devel)"}, "(devel)"},
+		{buildInfo{Version: "(devel)", Revision: "4b28ebc2e1a41813a4b26efb7513e899e0e0be87", Modified: true}, "(devel) 4b28ebc2e1a4+dirty"},
+		{buildInfo{Version: "v0.0.0-20261206135219-4b28ebc2e1a4", Revision: "4b28ebc2e1a41813a4b26efb7513e899e0e0be87"}, "v0.0.0-20261206135219-4b28ebc2e1a4"},
+		{buildInfo{Version: "v0.0.0-20261206135219-4b28ebc2e1a4+dirty", Revision: "4b28ebc2e1a41813", Modified: true}, "v0.0.0-20261206135219-4b28ebc2e1a4+dirty"},
+		{buildInfo{Version: "v1.2.3", Revision: "4b28ebc2e1a41813"}, "v1.2.3 4b28ebc2e1a4"},
+	} {
+		if got := c.b.short(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.b, got, c.want)
+		}
+	}
+}
