@@ -150,7 +150,7 @@ func DetectNetworkd(root string, targets []Iface) ([]Conflict, error) {
 				drop = NetworkdNICs
 			}
 			c := Conflict{Manager: Networkd, File: f.Path, Line: line, Iface: t.Name, How: how + note,
-				Fix: "hostnet install writes " + drop + " (Unmanaged=yes) so that networkd leaves it alone; or remove the file.",
+				Fix:        "hostnet install writes " + drop + " (Unmanaged=yes) so that networkd leaves it alone; or remove the file.",
 				Resolvable: f.Name > filepath.Base(drop) || f.Path == NetworkdNICs || f.Path == NetworkdLinks}
 			if !c.Resolvable {
 				c.Fix = "it sorts before hostnet's " + filepath.Base(drop) + ": rename or remove " + f.Path + "."
