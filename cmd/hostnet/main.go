@@ -52,6 +52,7 @@ Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
 	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
 	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd())
+	root.AddCommand(newInstallCmd(), newUninstallCmd(), newBootCmd())
 	return root
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vishvananda/netns"
 
+	"github.com/hostnet/hostnet/hostnet/coexist"
 	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/engine"
 	"github.com/hostnet/hostnet/hostnet/live"
@@ -72,6 +73,8 @@ type jsonPlan struct {
 	Libvirt *libvirtnet.Changes `json:"libvirt,omitempty"`
 	// LibvirtError says why the libvirt networks could not be planned.
 	LibvirtError string `json:"libvirt_error,omitempty"`
+	// Coexistence lists other network managers' configuration of the plan's interfaces.
+	Coexistence []coexist.Conflict `json:"coexistence,omitempty"`
 }
 
 func newPlanCmd() *cobra.Command {
@@ -112,7 +115,7 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 			nets, netErr := planNetworks(cmd.ErrOrStderr(), p, &lf, false)
 			defer nets.close()
 			if asJSON {
-				j := jsonPlan{Kernel: ch}
+				j := jsonPlan{Kernel: ch, Coexistence: planConflicts(p)}
 				if nets != nil {
 					j.Libvirt = nets.changes
 				}
@@ -124,6 +127,8 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 				}
 			} else if err := renderAll(out, ch, nets); err != nil {
 				return err
+			} else {
+				printConflicts(out, planConflicts(p))
 			}
 			if netErr != nil {
 				return withCode(exitError, fmt.Errorf("libvirt networks: %w", netErr))
@@ -278,7 +283,10 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 		sr.plan, sr.state = p, s
 		nets, netErr := planNetworks(cmd.ErrOrStderr(), p, lf, verb == "destroy")
 		defer nets.close()
-		return applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr)
+		if err := applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr); err != nil || verb != "apply" {
+			return err
+		}
+		return persistPlan(cmd.OutOrStdout(), sr, argOr(args, "."), flags)
 	}
 }
 

@@ -44,6 +44,7 @@ kernel (drift). Status changes nothing.`,
 				}
 			}
 			printPending(cmd, stateDir, asJSON)
+			printBootRecord(cmd, stateDir, asJSON)
 			r := status.Build(s, drift)
 			if asJSON {
 				return diag.WriteJSON(cmd.OutOrStdout(), r)
