@@ -74,7 +74,7 @@ func TestInstallUninstall(t *testing.T) {
 	boot, _ := os.ReadFile(filepath.Join(root, UnitDir, BootUnit))
 	for _, w := range []string{
 		"ExecStart=" + exe + " boot --var-file /etc/hostnet/plan/01-hv_1.vars.hcl /etc/hostnet/plan\n",
-		"After=systemd-udev-settle.service ", "Before=network.target network-online.target libvirtd.service virtnetworkd.service ",
+		"After=systemd-udev-settle.service ", "Before=network.target network-online.target libvirtd.service virtnetworkd.service systemd-networkd.service NetworkManager.service ",
 		"Type=oneshot\n", "WantedBy=multi-user.target network-online.target\n",
 	} {
 		if !strings.Contains(string(boot), w) {

@@ -47,8 +47,10 @@ func unitSafe(s string) bool {
 // BootUnitText is hostnet-boot.service: a oneshot that applies the installed plan once
 // at boot. Ordering: after udev has settled (the NICs exist under their final names) and
 // the kernel modules and sysctls are in place; before network.target and
-// network-online.target (what waits for the network gets the plan's), and before
-// libvirtd and virtnetworkd, so that libvirt's autostarted networks find their bridges.
+// network-online.target (what waits for the network gets the plan's), before libvirtd
+// and virtnetworkd, so that libvirt's autostarted networks find their bridges, and before
+// systemd-networkd and NetworkManager, which then find the plan's links in place and
+// leave them alone (the coexistence drop-ins).
 // Without default dependencies it can run that early; it still stops before shutdown.
 func BootUnitText(o UnitOptions) (string, error) {
 	a, err := o.args()
@@ -63,7 +65,7 @@ DefaultDependencies=no
 ConditionPathIsDirectory=` + PlanDir + `
 Wants=systemd-udev-settle.service network.target
 After=systemd-udev-settle.service systemd-udevd.service systemd-modules-load.service systemd-sysctl.service network-pre.target local-fs.target
-Before=network.target network-online.target libvirtd.service virtnetworkd.service ` + WatchUnit + ` shutdown.target
+Before=network.target network-online.target libvirtd.service virtnetworkd.service systemd-networkd.service NetworkManager.service ` + WatchUnit + ` shutdown.target
 Conflicts=shutdown.target
 
 [Service]
