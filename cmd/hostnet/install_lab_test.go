@@ -15,9 +15,9 @@ import (
 // The distribution's network configuration the install test starts from, one file per
 // manager, each claiming an interface of basePlan (written into the lab's throwaway root).
 var distroFiles = map[string]string{
-	"/etc/systemd/network/20-wired.network": "[Match]\nName=uplink*\n\n[Network]\nDHCP=yes\n",
+	"/etc/systemd/network/20-wired.network":                   "[Match]\nName=uplink*\n\n[Network]\nDHCP=yes\n",
 	"/etc/NetworkManager/system-connections/br0.nmconnection": "[connection]\nid=br0\ntype=bridge\ninterface-name=br0\n\n[ipv4]\nmethod=auto\n",
-	"/etc/network/interfaces": "auto lo\niface lo inet loopback\n\nauto uplink1 eth9\niface uplink1 inet manual\n",
+	"/etc/network/interfaces":                                 "auto lo\niface lo inet loopback\n\nauto uplink1 eth9\niface uplink1 inet manual\n",
 }
 
 func installedPlanFiles(t *testing.T) []string {
