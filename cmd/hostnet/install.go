@@ -226,6 +226,11 @@ func persistPlan(out io.Writer, sr *safeRun, path string, flags *hostFlags) erro
 	return nil
 }
 
+// A watchdog that confirms because its probes passed keeps the plan too.
+func init() {
+	safe.OnConfirm = func(dir, id string) error { return commitStaged(io.Discard, dir, id) }
+}
+
 // commitStaged runs after `hostnet confirm`: the confirmed apply's plan becomes the boot plan.
 func commitStaged(out io.Writer, dir, id string) error {
 	ok, err := install.CommitStaged(install.Layout{}, dir, id)

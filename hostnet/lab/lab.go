@@ -249,7 +249,7 @@ func Run(ctx context.Context, opts Options, argv []string) (Result, error) {
 	}
 	defer console.Close()
 
-	preload, err := xstatePreload()
+	shim, err := umlXstateShim()
 	if err != nil {
 		return Result{}, err
 	}
@@ -259,7 +259,7 @@ func Run(ctx context.Context, opts Options, argv []string) (Result, error) {
 		"umid="+umid, "uml_dir="+umlDir,
 		"con=null", "con0=null,fd:1", "quiet",
 		"init="+filepath.Join(share, "init.sh"))
-	cmd.Env = append(os.Environ(), "TMPDIR="+memDir, "LD_PRELOAD="+preload)
+	cmd.Env = append(os.Environ(), "TMPDIR="+memDir, "LD_PRELOAD="+shim)
 	cmd.Stdout, cmd.Stderr = console, console // stdin: /dev/null
 	// Own process group: linux.uml forks helpers that SIGKILL of the main
 	// pid would orphan; we kill -pgid instead.
@@ -490,18 +490,28 @@ func withConsole(err error, share string) error {
 // all its flags inside a lab, streaming its output, and exits with its code.
 // When no lab can boot here it fails (exit 1) rather than skip: CI must run
 // these tests.
-func RunTestMain(m *testing.M) {
+func RunTestMain(m *testing.M) { RunTestMainThen(m, nil) }
+
+// RunTestMainThen is RunTestMain with a function run on the host after the lab exits
+// (removing what the test binary prepared outside the lab for the run inside).
+func RunTestMainThen(m *testing.M, after func()) {
 	if Inside() {
 		os.Exit(m.Run())
 	}
+	exit := func(code int) {
+		if after != nil {
+			after()
+		}
+		os.Exit(code)
+	}
 	if err := Available(); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: these tests need the hostnet lab: %v\n", err)
-		os.Exit(1)
+		exit(1)
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: lab: %v\n", err)
-		os.Exit(1)
+		exit(1)
 	}
 	// Outlive the test binary's own -test.timeout so its panic report (which
 	// names the stuck test) gets out before the lab is killed.
@@ -517,9 +527,9 @@ func RunTestMain(m *testing.M) {
 	}, append([]string{exe}, os.Args[1:]...))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
-		os.Exit(1)
+		exit(1)
 	}
-	os.Exit(res.ExitCode)
+	exit(res.ExitCode)
 }
 
 // testOutputDirs are the host dirs where go test expects the test binary's

@@ -2,45 +2,52 @@ package lab
 
 import (
 	"crypto/sha256"
-	_ "embed" // the preload's source
-	"encoding/hex"
+	_ "embed"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 )
 
-// xstateSource is a ptrace wrapper preloaded into linux.uml so that it runs on hosts
-// whose XSAVE area is larger than UML 6.1's buffer (CPUs with AMX; see xstate.c.in's
-// comment). It passes every other call through, so it is used on every host.
+// umlXstateSource is an LD_PRELOAD library that lets UML 6.1 run on hosts with a large
+// XSAVE area (AVX-512, AMX); see the comment at its top. Without it linux.uml panics at
+// boot on such hosts ("ptrace set fp regs failed, errno = 14").
 //
-//go:embed xstate.c.in
-var xstateSource []byte
+//go:embed shim/uml_xstate.c
+var umlXstateSource []byte
 
-// xstatePreload returns the path of the compiled wrapper, building it with cc on first
-// use into the temp dir under a name that is the source's hash (so concurrent labs and
-// later runs share it; written to a temp name and renamed, so none sees half a file).
-func xstatePreload() (string, error) {
-	sum := sha256.Sum256(xstateSource)
-	so := filepath.Join(os.TempDir(), "hostnet-uml-xstate-"+hex.EncodeToString(sum[:8])+".so")
+// umlXstateShim returns the path of the compiled shim, building it with gcc once per
+// source version into the user's cache directory (an atomic rename, so parallel test
+// packages may race to build it).
+func umlXstateShim() (string, error) {
+	sum := sha256.Sum256(umlXstateSource)
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	dir = filepath.Join(dir, "hostnet-lab")
+	so := filepath.Join(dir, fmt.Sprintf("uml-xstate-%x.so", sum[:8]))
 	if _, err := os.Stat(so); err == nil {
 		return so, nil
 	}
-	dir, err := os.MkdirTemp("", "hostnet-uml-xstate-")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("lab: UML xstate shim: %w", err)
+	}
+	tmp, err := os.MkdirTemp(dir, "build-")
 	if err != nil {
-		return "", fmt.Errorf("lab: %w", err)
+		return "", fmt.Errorf("lab: UML xstate shim: %w", err)
 	}
-	defer os.RemoveAll(dir)
-	src, tmp := filepath.Join(dir, "xstate.c"), filepath.Join(dir, "xstate.so")
-	if err := os.WriteFile(src, xstateSource, 0o644); err != nil {
-		return "", fmt.Errorf("lab: %w", err)
+	defer os.RemoveAll(tmp)
+	src := filepath.Join(tmp, "uml_xstate.c")
+	if err := os.WriteFile(src, umlXstateSource, 0o644); err != nil {
+		return "", fmt.Errorf("lab: UML xstate shim: %w", err)
 	}
-	out, err := exec.Command("cc", "-O2", "-shared", "-fPIC", "-o", tmp, src, "-ldl").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("lab: building the UML xstate preload (cc, from scripts/setup): %v\n%s", err, out)
+	out := filepath.Join(tmp, "uml_xstate.so")
+	if b, err := exec.Command("gcc", "-O2", "-shared", "-fPIC", "-o", out, src, "-ldl").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("lab: building the UML xstate shim (gcc, installed by scripts/setup): %v\n%s", err, b)
 	}
-	if err := os.Rename(tmp, so); err != nil {
-		return "", fmt.Errorf("lab: %w", err)
+	if err := os.Rename(out, so); err != nil {
+		return "", fmt.Errorf("lab: UML xstate shim: %w", err)
 	}
 	return so, nil
 }

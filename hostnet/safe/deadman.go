@@ -133,10 +133,10 @@ func Confirm(dir string) (*Pending, error) {
 // stdin on /dev/null and stdout/stderr appended to the state directory's watchdog.log. It
 // is not waited for: it outlives this process. It records its pid in p.
 func StartWatchdog(dir string, p *Pending, args []string) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
+	// /proc/self/exe, not os.Executable(): the path may not resolve in this process's mount
+	// namespace (hostnet --netns gives the process one of its own; in a chroot the kernel
+	// reports the path outside it), while /proc/self/exe always runs this very binary.
+	exe := "/proc/self/exe"
 	logf, err := os.OpenFile(filepath.Join(dir, WatchdogLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
@@ -153,6 +153,10 @@ func StartWatchdog(dir string, p *Pending, args []string) error {
 	cmd.Process.Release()
 	return p.Save(dir)
 }
+
+// OnConfirm, when set, runs after the watchdog confirmed because every probe passed, with
+// the lock held (the CLI keeps the confirmed plan for boot, as `hostnet confirm` does).
+var OnConfirm func(dir, id string) error
 
 // Watch is the watchdog's body: until p's deadline it checks every 200 ms whether the
 // confirmation is still pending (confirm and rollback remove it: Watch returns) and runs
@@ -210,6 +214,11 @@ loop:
 				if cur, err := LoadPending(dir); err == nil && cur.ID == id {
 					Confirm(dir)
 					logf("every probe passed: confirmed")
+					if OnConfirm != nil {
+						if err := OnConfirm(dir, id); err != nil {
+							logf("after the confirmation: %v", err)
+						}
+					}
 				}
 				l.Release()
 				return nil
