@@ -40,11 +40,16 @@ var uselessInUML = []string{
 	"systemd-sysusers.service", "systemd-update-done.service",
 }
 
+// udevUnits run in every booted lab, as on a real host (scripts/setup masks them on the
+// machine itself, where they are installed for the lab only).
+var udevUnits = []string{"systemd-udevd.service", "systemd-udevd-control.socket", "systemd-udevd-kernel.socket",
+	"systemd-udev-trigger.service", "systemd-udev-settle.service"}
+
 // PrepareBoot readies the lab's root for a systemd boot (Options.Booted); it runs in the
 // job before the boot. It replaces /etc/fstab with an empty one (the host's file systems
 // are not the lab's), keeps /tmp from being emptied at boot, drops every unit the machine itself enabled (under
-// /etc/systemd/system/*.wants) except keep, removes the machine's masks of keep (the set-up
-// script masks the host's libvirtd, which the lab may need), and masks the units that
+// /etc/systemd/system/*.wants) except keep, removes the machine's masks of keep and of udev
+// (the set-up script masks the host's libvirtd and udev, which the lab needs), and masks the units that
 // cannot work in user-mode Linux. Everything it writes lands in the throwaway overlay.
 func PrepareBoot(keep ...string) error {
 	if !Inside() {
@@ -66,7 +71,7 @@ func PrepareBoot(keep ...string) error {
 			}
 		}
 	}
-	for _, u := range keep {
+	for _, u := range append(slices.Clone(keep), udevUnits...) {
 		p := filepath.Join("/etc/systemd/system", u)
 		if t, err := os.Readlink(p); err == nil && t == "/dev/null" {
 			if err := os.Remove(p); err != nil {
