@@ -81,11 +81,19 @@ func (c Conflict) String() string {
 	return fmt.Sprintf("%s manages %s (%s: %s). %s", c.Manager, c.Iface, loc, c.How, c.Fix)
 }
 
-// Detect runs every detector over the configuration under root ("" or "/" = this host).
+// Detect runs every detector over the configuration under root ("" or "/" = this host,
+// where a running NetworkManager is also asked over D-Bus).
 func Detect(root string, targets []Iface) ([]Conflict, error) {
 	var out []Conflict
 	for _, d := range []func(string, []Iface) ([]Conflict, error){DetectNetworkd, DetectNetworkManager, DetectIfupdown} {
 		c, err := d(root, targets)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, c...)
+	}
+	if root == "" || root == "/" {
+		c, err := DetectNMDevices(targets)
 		if err != nil {
 			return out, err
 		}

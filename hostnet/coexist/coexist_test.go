@@ -216,6 +216,12 @@ func TestNMEnabledManagesEveryNIC(t *testing.T) {
 	if len(got) != 2 || got[0].Iface != "enp1s0f0" || got[1].Iface != "enp1s0f1" {
 		t.Fatalf("enabled NetworkManager without profiles: %+v", reduce(got))
 	}
+	mask := filepath.Join(root, "etc/systemd/system/NetworkManager.service")
+	os.Symlink("/dev/null", mask)
+	if got, _ := DetectNetworkManager(root, targets()); len(got) != 0 {
+		t.Errorf("masked NetworkManager without profiles: %+v", reduce(got))
+	}
+	os.Remove(mask)
 	os.Remove(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/NetworkManager.service"))
 	if got, _ := DetectNetworkManager(root, targets()); len(got) != 0 {
 		t.Errorf("disabled NetworkManager without profiles: %+v", reduce(got))

@@ -195,9 +195,14 @@ func networkdDropIns(targets []Iface) map[string]string {
 	return out
 }
 
-// enabledUnit reports whether a unit is enabled under root (a link in a .wants directory
-// of /etc/systemd/system) or runs (its runtime state directory exists).
+// enabledUnit reports whether a unit is enabled under root: a link in a .wants directory
+// of /etc/systemd/system, and no mask (a link to /dev/null) in /etc or /run.
 func enabledUnit(root, unit string) bool {
+	for _, d := range []string{"/etc/systemd/system/", "/run/systemd/system/"} {
+		if t, err := os.Readlink(under(root, d+unit)); err == nil && t == "/dev/null" {
+			return false
+		}
+	}
 	m, _ := filepath.Glob(under(root, "/etc/systemd/system/*.wants/"+unit))
 	return len(m) > 0
 }

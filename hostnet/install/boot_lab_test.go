@@ -18,6 +18,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"libvirt.org/go/libvirt"
 
+	"github.com/hostnet/hostnet/hostnet/coexist"
 	"github.com/hostnet/hostnet/hostnet/lab"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
 	"github.com/hostnet/hostnet/hostnet/plan"
@@ -168,15 +169,21 @@ func bootSetup() error {
 	if _, err := t.AddRemote("remote", remoteIP+"/24"); err != nil {
 		return err
 	}
+	// A bridge the plan does not have, with an address: NetworkManager takes it over as
+	// an externally configured device (it leaves veths alone by its udev rules, so the
+	// NICs cannot show that), as it would the plan's bridges without hostnet's drop-in.
+	if _, err := t.AddBridge("brx", "203.0.113.9/24"); err != nil {
+		return err
+	}
 	// Only what the test needs boots: libvirt (socket units included) and networkd.
 	keep := []string{"libvirtd.service", "libvirtd.socket", "libvirtd-ro.socket", "libvirtd-admin.socket",
 		"virtlogd.socket", "virtlogd-admin.socket", "virtlockd.socket", "virtlockd-admin.socket",
-		"systemd-networkd.service", "systemd-networkd.socket"}
+		"systemd-networkd.service", "systemd-networkd.socket", "NetworkManager.service"}
 	if err := lab.PrepareBoot(keep...); err != nil {
 		return err
 	}
 	for unit, target := range map[string]string{"libvirtd.service": "multi-user", "systemd-networkd.service": "multi-user",
-		"libvirtd.socket": "sockets", "virtlogd.socket": "sockets", "virtlockd.socket": "sockets", "systemd-networkd.socket": "sockets"} {
+		"NetworkManager.service": "multi-user", "libvirtd.socket": "sockets", "virtlogd.socket": "sockets", "virtlockd.socket": "sockets", "systemd-networkd.socket": "sockets"} {
 		link := "/etc/systemd/system/" + target + ".target.wants/" + unit
 		os.MkdirAll(filepath.Dir(link), 0o755)
 		os.Remove(link)
@@ -231,7 +238,8 @@ func bootSetup() error {
 	if err != nil {
 		return err
 	}
-	for _, want := range []string{wiredConfig, "Wrote /etc/systemd/network/00-hostnet-nics.network", "enabled hostnet-boot.service and hostnet-watch.service"} {
+	for _, want := range []string{wiredConfig, "Wrote /etc/systemd/network/00-hostnet-nics.network", "NetworkManager is enabled",
+		"Wrote " + coexist.NMDropIn, "enabled hostnet-boot.service and hostnet-watch.service"} {
 		if !strings.Contains(out, want) {
 			return fmt.Errorf("install output lacks %q", want)
 		}
@@ -300,6 +308,7 @@ func bootCheck() error {
 		{"libvirtd.service", "ExecMainStartTimestampMonotonic"},
 		{"network.target", "ActiveEnterTimestampMonotonic"},
 		{"systemd-networkd.service", "ExecMainStartTimestampMonotonic"},
+		{"NetworkManager.service", "ExecMainStartTimestampMonotonic"},
 	} {
 		ts, err := monotonic(after.unit, after.prop)
 		if err != nil {
@@ -383,6 +392,28 @@ func bootCheck() error {
 		return fmt.Errorf("networkd does not manage enp9s0 (%q): it would not have taken the plan's NICs either", s)
 	}
 	fmt.Printf("networkd setup states: %v\n", states)
+
+	// 5b. NetworkManager runs, leaves the plan's links alone (the drop-in), and has the
+	// bridge the plan does not have: hostnet's D-Bus detector sees exactly that.
+	targets := []coexist.Iface{{Name: "brx", Kind: "bridge"}}
+	for name, mac := range nics {
+		m, _ := net.ParseMAC(mac)
+		targets = append(targets, coexist.Iface{Name: name, Kind: "ether", MAC: m})
+	}
+	for _, name := range []string{"bond0", "br0", "bond0.100", "br100", "bond0.101", "br101"} {
+		targets = append(targets, coexist.Iface{Name: name})
+	}
+	var nm []coexist.Conflict
+	for i := 0; i < 100; i++ { // NetworkManager may still be enumerating the links
+		if nm, err = coexist.DetectNMDevices(targets); err == nil && len(nm) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil || len(nm) != 1 || nm[0].Iface != "brx" {
+		return fmt.Errorf("NetworkManager over D-Bus: %v %+v (want brx managed, the plan's links not)", err, nm)
+	}
+	fmt.Println("NetworkManager over D-Bus:", nm[0])
 
 	// 6. A guest on br0 reaches a remote host through the bond.
 	guest, err := (&topo.Topology{}).AddGuest("guest", guestIP, "br0")
