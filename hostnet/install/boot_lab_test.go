@@ -404,7 +404,7 @@ func bootCheck() error {
 		targets = append(targets, coexist.Iface{Name: name})
 	}
 	var nm []coexist.Conflict
-	for i := 0; i < 100; i++ { // NetworkManager may still be enumerating the links
+	for i := 0; i < 300; i++ { // NetworkManager may still be enumerating the links (30 s)
 		if nm, err = coexist.DetectNMDevices(targets); err == nil && len(nm) > 0 {
 			break
 		}
