@@ -190,7 +190,7 @@ confirmation and the snapshot are removed, and the watchdog exits without restor
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Confirmed: the state of %q stays, %s before the deadline; the watchdog (pid %d) exits.\n",
 				p.Command, time.Until(p.Deadline).Round(100*time.Millisecond), p.PID)
-			return nil
+			return commitStaged(cmd.OutOrStdout(), dir, p.ID)
 		},
 	}
 	addStateDirFlag(cmd, &dir)

@@ -72,6 +72,7 @@ one JSON document on stdout, errors included (docs/json.md).`,
 	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
 	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd(), newDocsCmd())
+	root.AddCommand(newInstallCmd(), newUninstallCmd(), newBootCmd())
 	return root
 }
 

@@ -130,8 +130,11 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 change
 			defer nets.close()
 			if doc != nil {
 				doc.Changes = jsonout.ChangesOf(ch, nets.changesOf(), planned, netErr)
+				doc.Coexistence = jsonout.CoexistenceOf(planConflicts(p))
 			} else if err := renderAll(out, ch, nets, &view); err != nil {
 				return err
+			} else {
+				printConflicts(out, planConflicts(p))
 			}
 			if netErr != nil {
 				return withKind(jsonout.ErrLibvirt, fmt.Errorf("libvirt networks: %w", netErr))
@@ -350,14 +353,22 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, r *changeRun, diffFn func(
 		nets, planned, netErr := planNetworks(p, lf, verb == "destroy")
 		defer nets.close()
 		err = applyChanges(cmd, ch, nets, planned, netErr, r)
-		if !sr.wait || (err != nil && !isChanged(err)) {
+		if err != nil && !isChanged(err) {
+			return err
+		}
+		out := cmd.OutOrStdout()
+		if doc != nil {
+			out = cmd.ErrOrStderr() // stdout holds only the JSON document
+		}
+		if verb == "apply" {
+			if perr := persistPlan(out, sr, argOr(args, "."), flags); perr != nil {
+				return perr
+			}
+		}
+		if !sr.wait {
 			return err
 		}
 		lock.Release() // the watchdog takes it to restore
-		out := cmd.OutOrStdout()
-		if doc != nil {
-			out = cmd.ErrOrStderr()
-		}
 		if werr := sr.waitOutcome(out); werr != nil {
 			return werr
 		}

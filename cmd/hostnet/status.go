@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/install"
 	"github.com/hostnet/hostnet/hostnet/jsonout"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/safe"
@@ -48,14 +49,17 @@ changes nothing.`,
 				}
 			}
 			pending, _ := safe.LoadPending(safe.StateDir(stateDir))
+			boot, bootErr := install.LoadBootRecord(safe.StateDir(stateDir))
 			r := status.Build(s, drift)
 			if doc != nil {
 				doc.Status = jsonout.StatusOf(r, pending)
+				doc.Status.BootApply = jsonout.BootApplyOf(boot, bootErr)
 				return nil
 			}
 			if pending != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "Confirmation pending: %s.\n", pending.Describe())
 			}
+			printBootRecord(cmd.OutOrStdout(), stateDir)
 			return status.WriteText(cmd.OutOrStdout(), r)
 		}),
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hostnet/hostnet/bridge/watch"
+	"github.com/hostnet/hostnet/hostnet/journal"
 )
 
 func newWatchCmd() *cobra.Command {
@@ -51,6 +52,9 @@ It sends nothing else, at a bounded rate, and logs one line per announcement to 
 				h = slog.NewJSONHandler(cmd.ErrOrStderr(), nil)
 			}
 			cfg.Logger = slog.New(h)
+			if !asJSON && journal.Stream() { // under systemd: priorities for journald
+				cfg.Logger = journal.NewLogger(cmd.ErrOrStderr(), true)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			cfg.Logger.Info("watching", "bonds", cfg.Bonds)

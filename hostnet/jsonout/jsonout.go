@@ -15,7 +15,9 @@ package jsonout
 import (
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,8 +25,10 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/hostnet/hostnet/hostnet/coexist"
 	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/install"
 	"github.com/hostnet/hostnet/hostnet/safe"
 	"github.com/hostnet/hostnet/hostnet/status"
 	"github.com/hostnet/hostnet/libvirtnet"
@@ -55,6 +59,17 @@ type Document struct {
 	Result   *Result          `json:"result,omitempty"`   // apply, destroy
 	Status   *Status          `json:"status,omitempty"`   // status
 	Rollback *Rollback        `json:"rollback,omitempty"` // rollback
+
+	// Coexistence (plan) lists other network managers that configure the plan's interfaces.
+	Coexistence []coexist.Conflict `json:"coexistence,omitempty"`
+}
+
+// CoexistenceOf is the plan document's coexistence list: nil (left out) when there is none.
+func CoexistenceOf(cs []coexist.Conflict) []coexist.Conflict {
+	if len(cs) == 0 {
+		return nil
+	}
+	return cs
 }
 
 // New starts a document for a command.
@@ -381,6 +396,43 @@ type Status struct {
 	// PendingConfirmation is an apply --confirm-within waiting for hostnet confirm; null
 	// when none is.
 	PendingConfirmation *Confirmation `json:"pending_confirmation"`
+	// BootApply is what this boot's `hostnet boot` did (hostnet install); null when no boot
+	// apply ran since the state directory (a tmpfs) was created.
+	BootApply *BootApply `json:"boot_apply"`
+}
+
+// BootApply is the boot record of hostnet/install, or why it could not be trusted.
+type BootApply struct {
+	Time    *time.Time `json:"time"`
+	Plan    string     `json:"plan"`
+	Result  string     `json:"result"` // applied, unchanged, failed-restored, failed-restore-incomplete, failed-nothing-changed, untrusted
+	Failed  bool       `json:"failed"`
+	Steps   int        `json:"kernel_operations"`
+	Error   *string    `json:"error"`
+	Restore *string    `json:"restore"`
+}
+
+// BootApplyOf maps the boot record; a record that exists but cannot be trusted (a symlink,
+// another owner) is reported as result "untrusted" with the reason.
+func BootApplyOf(r *install.BootRecord, err error) *BootApply {
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		msg := err.Error()
+		return &BootApply{Result: "untrusted", Failed: true, Error: &msg}
+	}
+	if r == nil {
+		return nil
+	}
+	b := &BootApply{Time: &r.Time, Plan: r.Plan, Result: r.Result, Failed: r.Failed(), Steps: r.Steps}
+	if r.Error != "" {
+		b.Error = &r.Error
+	}
+	if r.Restore != "" {
+		b.Restore = &r.Restore
+	}
+	return b
 }
 
 // StatusOf maps the status report.

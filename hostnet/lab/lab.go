@@ -71,6 +71,11 @@ type Options struct {
 	// path (everything else is a throwaway overlay). RunTestMain uses it
 	// for go test's output files (test log, profiles).
 	Writable []string
+	// Booted, when set, boots systemd as PID 1 after the job (argv) exits 0:
+	// argv prepares the root (units, masks, files; see PrepareBoot), then
+	// Booted runs, with the job's environment and directory, as a systemd
+	// service once multi-user.target is reached; its exit code is the run's.
+	Booted []string
 }
 
 // Result of a job that ran to completion inside the lab.
@@ -376,7 +381,7 @@ func writeShare(base string, opts Options, argv, env, mods []string) error {
 			return fmt.Errorf("lab: %w", err)
 		}
 	}
-	for name, b := range map[string][]byte{
+	files := map[string][]byte{
 		"init.sh":    initScript,
 		"argv":       nulJoin(argv),
 		"env":        nulJoin(env),
@@ -386,7 +391,12 @@ func writeShare(base string, opts Options, argv, env, mods []string) error {
 		"fstab":      []byte(fstab),
 		"stdout":     nil,
 		"stderr":     nil,
-	} {
+	}
+	if opts.Booted != nil {
+		files["argv.booted"] = nulJoin(opts.Booted)
+		files["job.service"] = []byte(jobUnit)
+	}
+	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(share, name), b, 0o755); err != nil {
 			return fmt.Errorf("lab: %w", err)
 		}

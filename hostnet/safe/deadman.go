@@ -154,6 +154,10 @@ func StartWatchdog(dir string, p *Pending, args []string) error {
 	return p.Save(dir)
 }
 
+// OnConfirm, when set, runs after the watchdog confirmed because every probe passed, with
+// the lock held (the CLI keeps the confirmed plan for boot, as `hostnet confirm` does).
+var OnConfirm func(dir, id string) error
+
 // Watch is the watchdog's body: until p's deadline it checks every 200 ms whether the
 // confirmation is still pending (confirm and rollback remove it: Watch returns) and runs
 // the probes every ProbeInterval: when all pass, it confirms; when one that passed before
@@ -210,6 +214,11 @@ loop:
 				if cur, err := LoadPending(dir); err == nil && cur.ID == id {
 					Confirm(dir)
 					logf("every probe passed: confirmed")
+					if OnConfirm != nil {
+						if err := OnConfirm(dir, id); err != nil {
+							logf("after the confirmation: %v", err)
+						}
+					}
 				}
 				l.Release()
 				return nil
