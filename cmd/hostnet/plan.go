@@ -77,7 +77,7 @@ type jsonPlan struct {
 func newPlanCmd() *cobra.Command {
 	var flags hostFlags
 	var lf libvirtFlags
-	var asJSON, detailed bool
+	var asJSON, detailed, adopt bool
 	cmd := &cobra.Command{
 		Use:   "plan [PATH]",
 		Short: "Show the changes that apply would make to the live network",
@@ -88,8 +88,10 @@ and prints what apply would do, object by object:
   ~ update in place   attributes change, the link stays up
   -/+ replace         the object is taken down and set up again; the links that flap are named
   - delete            an object hostnet created that the plan no longer has
+  = adopt             an existing bond, bridge or VLAN hostnet did not create that already
+                      matches the plan: only hostnet's mark is written (see hostnet import)
 
-Only objects that carry hostnet's ownership mark are ever deleted. Plan changes nothing.`,
+An unmarked link that the plan would change is refused unless --adopt is given. Only objects that carry hostnet's ownership mark are ever deleted. Plan changes nothing.`,
 		Example: `  hostnet plan /etc/hostnet/
   hostnet plan --json plan.hcl | jq '.kernel.summary'
   hostnet plan --detailed-exitcode plan.hcl; echo $?   # 0 no changes, 2 changes, 1 error`,
@@ -105,7 +107,7 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			ch, err := engine.Diff(p, s)
+			ch, err := adoptDiff(adopt)(p, s)
 			if err != nil {
 				return withCode(exitError, err)
 			}
@@ -138,7 +140,22 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 	lf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the changes as JSON")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	registerAdopt(cmd, &adopt)
 	return cmd
+}
+
+// registerAdopt adds --adopt, the consent to change links hostnet did not create.
+func registerAdopt(cmd *cobra.Command, adopt *bool) {
+	cmd.Flags().BoolVar(adopt, "adopt", false, "take over existing bonds, bridges and VLANs that hostnet did not create even when the plan changes them (in place, or replaced as the plan says)")
+}
+
+// adoptDiff is the diff of plan and apply: with --adopt, unmarked links the plan changes are
+// taken over too; without, only those that match the plan (engine.Diff, engine.DiffAdopt).
+func adoptDiff(adopt bool) func(*plan.Plan, *live.State) (*engine.Changes, error) {
+	if adopt {
+		return engine.DiffAdopt
+	}
+	return engine.Diff
 }
 
 // confirm asks on the terminal; only "yes" proceeds, as Terraform does.
@@ -285,7 +302,7 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 func newApplyCmd() *cobra.Command {
 	var flags hostFlags
 	var lf libvirtFlags
-	var autoApprove bool
+	var autoApprove, adopt bool
 	var sr safeRun
 	cmd := &cobra.Command{
 		Use:   "apply [PATH]",
@@ -306,11 +323,14 @@ SSH link being reconfigured. One apply, destroy or rollback runs at a time per h
   hostnet apply --auto-approve --var-file hv1.vars.hcl site/
   hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: changeRunner(&flags, &lf, &autoApprove, "apply", engine.Diff, &sr),
+		RunE: changeRunner(&flags, &lf, &autoApprove, "apply", func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
+			return adoptDiff(adopt)(p, s)
+		}, &sr),
 	}
 	flags.register(cmd)
 	lf.register(cmd)
 	cmd.Flags().BoolVar(&autoApprove, "auto-approve", false, "apply without asking")
+	registerAdopt(cmd, &adopt)
 	sr.register(cmd, true)
 	return cmd
 }
