@@ -50,7 +50,7 @@ Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd(), newImportCmd())
 	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd())
 	return root
 }
