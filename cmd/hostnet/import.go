@@ -19,7 +19,7 @@ const importedFile = "imported.hcl"
 
 func newImportCmd() *cobra.Command {
 	var outDir string
-	var macs []string
+	var macs, slaves []string
 	var noLive bool
 	cmd := &cobra.Command{
 		Use:   "import FORMAT [FILES...]",
@@ -47,6 +47,7 @@ Applying the imported plan on the host it came from adopts the existing links: p
 		Example: `  hostnet import interfaces /etc/network/interfaces -o /etc/hostnet
   hostnet import ifcfg /etc/sysconfig/network-scripts/ifcfg-* > plan.hcl
   hostnet import netplan /etc/netplan/*.yaml
+  hostnet import modprobe /etc/modprobe.d/bonding.conf --slaves bond0=eth0,eth1
   hostnet import live -o /etc/hostnet && hostnet plan /etc/hostnet`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -71,7 +72,15 @@ Applying the imported plan on the host it came from adopts the existing links: p
 					fmt.Fprintf(errw, "note: %v; NIC MACs not looked up\n", err)
 				}
 			}
-			opts := importer.Options{MAC: func(name string) net.HardwareAddr {
+			bondSlaves := map[string][]string{}
+			for _, sl := range slaves {
+				bond, list, ok := strings.Cut(sl, "=")
+				if !ok || bond == "" || list == "" {
+					return withCode(exitError, fmt.Errorf("--slaves %q: want BOND=NIC,NIC", sl))
+				}
+				bondSlaves[bond] = strings.Split(list, ",")
+			}
+			opts := importer.Options{Slaves: bondSlaves, MAC: func(name string) net.HardwareAddr {
 				if m, ok := given[name]; ok {
 					return m
 				}
@@ -126,6 +135,7 @@ Applying the imported plan on the host it came from adopts the existing links: p
 	}
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "write DIR/"+importedFile+" instead of stdout")
 	cmd.Flags().StringArrayVar(&macs, "mac", nil, "NAME=MAC: the MAC of a NIC the files name without one (repeatable)")
+	cmd.Flags().StringArrayVar(&slaves, "slaves", nil, "BOND=NIC,NIC: the slaves of a bond that modprobe options name without them (repeatable)")
 	cmd.Flags().BoolVar(&noLive, "no-live-macs", false, "do not look NIC MACs up in the running kernel")
 	return cmd
 }

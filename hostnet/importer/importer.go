@@ -220,6 +220,8 @@ type Options struct {
 	// NICs only by kernel name): on the host being imported, its permanent MAC. Nil, or a
 	// nil result, leaves a variable in the plan for the operator to set.
 	MAC func(name string) net.HardwareAddr
+	// Slaves names the slaves of bonds whose files do not (modprobe options): bond -> NICs.
+	Slaves map[string][]string
 }
 
 // reader reads input files within the limits, counting them.
@@ -270,7 +272,7 @@ func ImportFiles(format string, files []string, opts Options) (*Doc, error) {
 	case "ifcfg":
 		parse = func(path string, b []byte) { parseIfcfg(d, path, b) }
 	case "modprobe":
-		parse = func(path string, b []byte) { parseModprobe(d, path, b) }
+		parse = func(path string, b []byte) { parseModprobe(d, path, b, opts.Slaves) }
 	case "netplan":
 		parse = func(path string, b []byte) { parseNetplan(d, path, b) }
 	case "nmstate":

@@ -6,8 +6,8 @@ import "strings"
 // them: `alias bond0 bonding` names a bond, `options bond0 mode=... miimon=...` (or
 // `options bonding ...`, which sets the options of the bonds the module creates) sets its
 // options. The slaves are not in these files (ifenslave added them at boot): bonds come
-// out without slaves, with a diagnostic, so that the plan names them.
-func parseModprobe(d *Doc, path string, b []byte) {
+// out without slaves, with a diagnostic, unless the caller names them (--slaves).
+func parseModprobe(d *Doc, path string, b []byte, slaves map[string][]string) {
 	var moduleOpts [][]string
 	var moduleAt []Origin
 	var aliased []*Iface
@@ -53,6 +53,14 @@ func parseModprobe(d *Doc, path string, b []byte) {
 			at := Origin{File: path}
 			if len(i.Origins) > 0 {
 				at = i.Origins[0]
+			}
+			if s := slaves[i.Name]; len(s) > 0 {
+				for _, n := range s {
+					i.Slaves = appendUnique(i.Slaves, n)
+					d.setKind(d.iface(n, at), NIC, at)
+				}
+				d.warnf(at, "bond %s: slaves %s from --slaves (modprobe options do not name them)", i.Name, strings.Join(s, " "))
+				continue
 			}
 			d.warnf(at, "bond %s: modprobe options do not name its slaves; add them to slaves in the plan (nic blocks with their MACs)", i.Name)
 		}

@@ -24,6 +24,9 @@ func (d *Doc) HCL() []byte {
 	if n := len(d.Diags); n > 0 {
 		fmt.Fprintf(&b, "# %d setting(s) could not be carried over: see the diagnostics of the import.\n", n)
 	}
+	if sw := d.inferSwitch(); sw != "" {
+		b.WriteString("\n" + sw)
+	}
 	labels := d.labels()
 	ref := func(name string) string {
 		if i := d.byName[name]; i != nil {
@@ -240,4 +243,52 @@ func sanitize(s string) string {
 		out = "_" + out
 	}
 	return out
+}
+
+// inferSwitch writes the switch block the imported bonds imply: a host configured with an
+// 802.3ad bond has an LACP partner, and one with a bridged balance-rr, balance-xor or
+// broadcast bond (which only works behind grouped ports) a static LAG. Validation needs it
+// to judge bridged bonds; the comment says it was inferred.
+func (d *Doc) inferSwitch() string {
+	modeOpt, _ := bonding.Lookup("mode")
+	bridged := map[string]bool{}
+	for _, i := range d.Ifaces {
+		for _, p := range i.Ports {
+			bridged[p] = true
+			if x := d.byName[p]; x != nil && x.Kind == VLAN {
+				bridged[x.Link] = true
+			}
+		}
+	}
+	lacp, static := false, false
+	for _, i := range d.Ifaces {
+		if i.Kind != Bond {
+			continue
+		}
+		for _, o := range i.BondOpts {
+			if o.Name != "mode" {
+				continue
+			}
+			m, err := modeOpt.ParseEnum(o.Value)
+			if err != nil {
+				continue
+			}
+			switch bonding.Mode(m) {
+			case bonding.LACP:
+				lacp = true
+			case bonding.BalanceRR, bonding.BalanceXOR, bonding.Broadcast:
+				static = static || bridged[i.Name]
+			}
+		}
+	}
+	switch {
+	case lacp && static:
+		d.warnf(Origin{}, "both an 802.3ad bond and a bridged static-LAG bond: no switch block inferred; write the one that is true")
+		return ""
+	case lacp:
+		return "# inferred: an 802.3ad bond is configured, so the switch ports answer LACP\nswitch {\n  lacp = true\n}\n"
+	case static:
+		return "# inferred: a bridged balance-rr/xor/broadcast bond only works on grouped ports (static LAG)\nswitch {\n  static_lag = true\n}\n"
+	}
+	return ""
 }

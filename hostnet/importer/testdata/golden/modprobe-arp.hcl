@@ -1,0 +1,45 @@
+# Imported by `hostnet import modprobe` from:
+#   modprobe/arp.conf
+# 3 setting(s) could not be carried over: see the diagnostics of the import.
+
+# inferred: an 802.3ad bond is configured, so the switch ports answer LACP
+switch {
+  lacp = true
+}
+
+# from modprobe/arp.conf:1
+nic "eth0" {
+  mac = "52:54:00:ee:97:24"
+}
+
+# from modprobe/arp.conf:1
+nic "eth1" {
+  mac = "52:54:00:ee:98:b7"
+}
+
+# from modprobe/arp.conf:2
+nic "eth2" {
+  mac = "52:54:00:ee:9a:4a"
+}
+
+# from modprobe/arp.conf:2
+nic "eth3" {
+  mac = "52:54:00:ee:9b:dd"
+}
+
+# from modprobe/arp.conf:1, modprobe/arp.conf:3
+bond "bond0" {
+  slaves        = [nic.eth0, nic.eth1]
+  mode          = "balance-rr"
+  arp_interval  = 200
+  arp_ip_target = ["203.0.113.20", "203.0.113.21"]
+}
+
+# from modprobe/arp.conf:2, modprobe/arp.conf:4
+bond "bond1" {
+  slaves           = [nic.eth2, nic.eth3]
+  mode             = 4
+  miimon           = 100
+  lacp_rate        = 1
+  xmit_hash_policy = "layer2+3"
+}
