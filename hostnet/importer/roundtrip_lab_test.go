@@ -120,6 +120,17 @@ func TestRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// A guest's port has the bridge's MTU, as Proxmox and libvirt give their taps:
+				// a smaller one would lower the bridge's own (the kernel's MTU auto-adjust).
+				if i := doc.byName[rt.bridge]; i != nil && i.MTU > 0 {
+					port, err := netlink.LinkByName("g-g1")
+					if err == nil {
+						err = netlink.LinkSetMTU(port, i.MTU)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+				}
 				waitPing(t, guest, rt.gw)
 				if pg, err = guest.StartPing(rt.gw, 0, 10*time.Millisecond); err != nil {
 					t.Fatal(err)
@@ -127,11 +138,12 @@ func TestRoundTrip(t *testing.T) {
 			}
 			before := linkCounters(t)
 			ch := assertAdoptOnly(t, "file import", p, readState(t, p))
+			time.Sleep(300 * time.Millisecond) // pings before and after the apply too
 			if _, err := engine.Apply(context.Background(), netns.None(), ch); err != nil {
 				t.Fatalf("apply: %v", err)
 			}
 			if pg != nil {
-				time.Sleep(200 * time.Millisecond)
+				time.Sleep(300 * time.Millisecond)
 				pings := pg.Stop(time.Second)
 				if lost := len(pings.Sent) - pings.Received(); lost != 0 || len(pings.Sent) < 10 {
 					t.Errorf("guest ping across the adoption: %d sent, %d lost", len(pings.Sent), lost)
@@ -235,6 +247,9 @@ func foreignState(t *testing.T, doc *Doc) {
 	if _, err := engine.Apply(context.Background(), netns.None(), ch); err != nil {
 		t.Fatal(err)
 	}
+	if again, err := engine.Diff(p, readState(t, p)); err != nil || again.HasChanges() {
+		t.Fatalf("the corpus plan does not converge: %v %+v", err, again.ChangedObjects())
+	}
 	links, err := netlink.LinkList()
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +289,7 @@ func ifup(t *testing.T, file string) {
 		t.Fatalf("ifupdown2 is not unpacked in %s (scripts/setup does it): %v", ifupdown2Root, err)
 	}
 	for _, d := range []string{"usr/share/ifupdown2", "etc/network/ifupdown2"} {
+		os.MkdirAll(filepath.Dir("/"+d), 0o755)
 		if out, err := exec.Command("cp", "-a", "-T", filepath.Join(ifupdown2Root, d), "/"+d).CombinedOutput(); err != nil {
 			t.Fatalf("cp %s: %v: %s", d, err, out)
 		}

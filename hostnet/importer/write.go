@@ -55,7 +55,9 @@ func (d *Doc) HCL() []byte {
 			writeOrigins(&b, i.Origins)
 			fmt.Fprintf(&b, "%s %s {\n", k, str(labels[i]))
 			w := &blockWriter{b: &b}
-			if labels[i] != i.Name && k != NIC { // a NIC keeps its kernel name without `name`
+			// Without `name` a NIC keeps its kernel name, a VLAN is named <link>.<id> and the
+			// others take the label.
+			if (k == VLAN && i.Name != fmt.Sprintf("%s.%d", i.Link, i.ID)) || (k != VLAN && k != NIC && labels[i] != i.Name) {
 				w.attr("name", str(i.Name))
 			}
 			switch k {

@@ -24,13 +24,13 @@ bond "bond0" {
 
 # from interfaces/ifupdown2-vlans/interfaces:22, interfaces/ifupdown2-vlans/interfaces:28
 vlan "vlan100" {
+  name = "vlan100"
   link = bond.bond0
   id   = 100
 }
 
 # from interfaces/ifupdown2-vlans/interfaces:33, interfaces/ifupdown2-vlans/interfaces:37
 vlan "bond0_200" {
-  name = "bond0.200"
   link = bond.bond0
   id   = 200
 }

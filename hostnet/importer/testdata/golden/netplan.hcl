@@ -52,13 +52,13 @@ bond "bond1" {
 
 # from netplan/50-bond-bridge-vlans.yaml:24, netplan/50-bond-bridge-vlans.yaml:46
 vlan "vlan100" {
+  name = "vlan100"
   link = bond.bond0
   id   = 100
 }
 
 # from netplan/50-bond-bridge-vlans.yaml:27, netplan/50-bond-bridge-vlans.yaml:50
 vlan "bond0_200" {
-  name = "bond0.200"
   link = bond.bond0
   id   = 200
 }

@@ -29,7 +29,6 @@ bond "bond0" {
 
 # from nmstate/lacp-bridge-vlans.yml:39, nmstate/lacp-bridge-vlans.yml:54
 vlan "bond0_100" {
-  name = "bond0.100"
   link = bond.bond0
   id   = 100
 }

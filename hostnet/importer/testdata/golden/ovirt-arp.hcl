@@ -28,6 +28,7 @@ bond "bond1" {
 
 # from ifcfg/ovirt-arp/ifcfg-vlan300:1
 vlan "vlan300" {
+  name      = "vlan300"
   link      = bond.bond1
   id        = 300
   mtu       = 1500

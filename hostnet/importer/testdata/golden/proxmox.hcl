@@ -30,7 +30,6 @@ bond "bond0" {
 
 # from interfaces/proxmox/interfaces.d/storage:3
 vlan "bond0_50" {
-  name      = "bond0.50"
   link      = bond.bond0
   id        = 50
   mtu       = 9000

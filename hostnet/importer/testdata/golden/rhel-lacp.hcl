@@ -35,7 +35,6 @@ bond "bond0" {
 
 # from ifcfg/rhel-lacp/ifcfg-bond0.100:1
 vlan "bond0_100" {
-  name = "bond0.100"
   link = bond.bond0
   id   = 100
 }
