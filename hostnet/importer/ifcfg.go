@@ -3,6 +3,7 @@ package importer
 import (
 	"net/netip"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -57,6 +58,9 @@ func parseIfcfg(d *Doc, path string, b []byte) {
 		d.setKind(i, VLAN, at("VLAN"))
 		if m := vlanName(name); m.ok {
 			i.Link, i.ID = m.link, m.id
+			if m.link != "" {
+				d.iface(m.link, Origin{})
+			}
 		}
 	case typ == "ethernet" || typ == "":
 	default:
@@ -198,11 +202,7 @@ func sortedKeys(m map[string]string) []string {
 	for k := range m {
 		out = append(out, k)
 	}
-	for a := 1; a < len(out); a++ {
-		for b := a; b > 0 && out[b] < out[b-1]; b-- {
-			out[b], out[b-1] = out[b-1], out[b]
-		}
-	}
+	sort.Strings(out)
 	return out
 }
 

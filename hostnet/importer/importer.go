@@ -137,11 +137,14 @@ func newDoc(format string, l Limits) *Doc {
 	return &Doc{Format: format, byName: map[string]*Iface{}, limits: l}
 }
 
+// maxOrigins bounds the places kept per interface (for the comment above its block).
+const maxOrigins = 8
+
 // iface returns the interface called name, adding it (in input order) the first time.
 // Past Limits.Interfaces it returns a throwaway one, and says so once.
 func (d *Doc) iface(name string, at Origin) *Iface {
 	if i, ok := d.byName[name]; ok {
-		if at.File != "" && !hasOrigin(i.Origins, at) {
+		if at.File != "" && len(i.Origins) < maxOrigins && !hasOrigin(i.Origins, at) {
 			i.Origins = append(i.Origins, at)
 		}
 		return i
@@ -265,19 +268,8 @@ func ImportFiles(format string, files []string, opts Options) (*Doc, error) {
 	}
 	d := newDoc(format, opts.Limits)
 	r := &reader{d: d}
-	var parse func(path string, b []byte)
-	switch format {
-	case "interfaces":
-		parse = func(path string, b []byte) { parseInterfaces(r, path, b, 0) }
-	case "ifcfg":
-		parse = func(path string, b []byte) { parseIfcfg(d, path, b) }
-	case "modprobe":
-		parse = func(path string, b []byte) { parseModprobe(d, path, b, opts.Slaves) }
-	case "netplan":
-		parse = func(path string, b []byte) { parseNetplan(d, path, b) }
-	case "nmstate":
-		parse = func(path string, b []byte) { parseNmstate(d, path, b) }
-	default:
+	parse := parser(format, r, opts, 0)
+	if parse == nil {
 		return nil, fmt.Errorf("unknown format %q (one of %s)", format, strings.Join(Formats, ", "))
 	}
 	if len(files) == 0 {
@@ -295,6 +287,25 @@ func ImportFiles(format string, files []string, opts Options) (*Doc, error) {
 	}
 	d.finish(opts)
 	return d, nil
+}
+
+// parser returns the parser of a file format (nil for an unknown one). sourceDepth starts
+// the interfaces parser's count of nested source directives.
+func parser(format string, r *reader, opts Options, sourceDepth int) func(path string, b []byte) {
+	d := r.d
+	switch format {
+	case "interfaces":
+		return func(path string, b []byte) { parseInterfaces(r, path, b, sourceDepth) }
+	case "ifcfg":
+		return func(path string, b []byte) { parseIfcfg(d, path, b) }
+	case "modprobe":
+		return func(path string, b []byte) { parseModprobe(d, path, b, opts.Slaves) }
+	case "netplan":
+		return func(path string, b []byte) { parseNetplan(d, path, b) }
+	case "nmstate":
+		return func(path string, b []byte) { parseNmstate(d, path, b) }
+	}
+	return nil
 }
 
 func baseName(p string) string {

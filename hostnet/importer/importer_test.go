@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
 	"github.com/hostnet/hostnet/hostnet/bonding"
 	"github.com/hostnet/hostnet/hostnet/plan"
 )
@@ -256,4 +259,32 @@ func TestNoMAC(t *testing.T) {
 // squeeze collapses runs of blanks, so that expectations do not depend on alignment.
 func squeeze(s string) string {
 	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' }), " ")
+}
+
+// FuzzImport feeds every parser arbitrary bytes (seeded with the corpus): it must never
+// panic, and whatever it imports must render as a plan that HCL parses. Source directives
+// are not followed (the depth bound is reached at once), so the fuzzer reads no files.
+func FuzzImport(f *testing.F) {
+	for _, c := range corpus {
+		for _, file := range c.files {
+			b, err := os.ReadFile(filepath.Join("testdata", file))
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(c.format, b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, format string, b []byte) {
+		d := newDoc(format, DefaultLimits)
+		parse := parser(format, &reader{d: d}, Options{MAC: testMAC}, maxSourceDepth)
+		if parse == nil {
+			return
+		}
+		parse("fuzz", b)
+		d.finish(Options{MAC: testMAC})
+		src := d.HCL()
+		if _, diags := hclsyntax.ParseConfig(src, "fuzz.hcl", hcl.InitialPos); diags.HasErrors() {
+			t.Fatalf("the plan does not parse: %s\n%s", diags.Error(), src)
+		}
+	})
 }

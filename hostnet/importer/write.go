@@ -73,7 +73,9 @@ func (d *Doc) HCL() []byte {
 					w.attr(o.Name, bondValue(o, ref))
 				}
 			case VLAN:
-				w.attr("link", ref(i.Link))
+				if r := ref(i.Link); r != "" { // finish reported a missing one
+					w.attr("link", r)
+				}
 				w.attr("id", strconv.Itoa(i.ID))
 				if i.Protocol != "" && i.Protocol != "802.1Q" {
 					w.attr("protocol", str(i.Protocol))
