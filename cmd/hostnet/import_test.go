@@ -25,7 +25,7 @@ func TestImportCommand(t *testing.T) {
 		planFile string // written by -o, then validated
 	}{
 		{name: "ifcfg to a directory", args: append([]string{"import", "ifcfg", "--no-live-macs", "-o", out}, rhel...), code: 0,
-			stderr: []string{"ifcfg-br0:11: warning: br0: DNS1=198.51.100.53", "wrote " + filepath.Join(out, "imported.hcl")},
+			stderr:   []string{"ifcfg-br0:11: warning: br0: DNS1=198.51.100.53", "wrote " + filepath.Join(out, "imported.hcl")},
 			planFile: filepath.Join(out, "imported.hcl")},
 		{name: "interfaces with MACs given", args: []string{"import", "interfaces", "--no-live-macs", "--mac", "eno1=52:54:00:10:00:01",
 			"--mac", "eno2=52:54:00:10:00:02", corpusDir + "interfaces/proxmox/interfaces"}, code: 0,
