@@ -71,7 +71,7 @@ var corpus = []struct {
 		[]string{"modprobe/arp.conf:5: warning: install bond2"}},
 	{"netplan", "netplan", []string{"netplan/60-arp.yaml", "netplan/50-bond-bridge-vlans.yaml"},
 		[]string{`nic "enp1s0"`, `mac = "52:54:00:13:00:01"`, `slaves           = [nic.enp1s0, nic.enp2s0]`, `xmit_hash_policy = "layer3+4"`,
-			`gateway       = "198.51.100.1"`, `via    = "198.51.100.254"`, `metric = 100`, `stp   = true`,
+			`gateway       = "198.51.100.1"`, `via    = "198.51.100.254"`, `metric = 100`, `bridge "br200" { ports = [vlan.bond0_200] }`,
 			`arp_interval  = 500`, `fail_over_mac = "active"`, `primary       = nic.eno3`},
 		[]string{"netplan/50-bond-bridge-vlans.yaml:40: warning: br0: nameservers"}},
 	{"nmstate-lacp", "nmstate", []string{"nmstate/lacp-bridge-vlans.yml"},

@@ -30,6 +30,10 @@ func parseNetplan(d *Doc, path string, b []byte) {
 			}
 		}
 	}
+	renderer := "networkd" // netplan's default
+	if r := get(net, "renderer"); r != nil {
+		renderer = r.Value
+	}
 	kname := func(id string) string {
 		if n, ok := names[id]; ok {
 			return n
@@ -46,7 +50,7 @@ func parseNetplan(d *Doc, path string, b []byte) {
 		case "renderer":
 		case "ethernets", "bonds", "bridges", "vlans":
 			for _, e := range pairs(sec.v) {
-				netplanIface(d, path, sec.key, e, kname)
+				netplanIface(d, path, sec.key, e, kname, renderer)
 			}
 		default:
 			d.warnf(at, "network.%s: not carried over (a plan has NICs, bonds, bridges and VLANs)", sec.key)
@@ -66,7 +70,7 @@ func netplanKernelName(id string, v *yaml.Node) string {
 	return id
 }
 
-func netplanIface(d *Doc, path, section string, e ykv, kname func(string) string) {
+func netplanIface(d *Doc, path, section string, e ykv, kname func(string) string, renderer string) {
 	at := Origin{path, e.k.Line}
 	i := d.iface(kname(e.key), at)
 	switch section {
@@ -76,8 +80,13 @@ func netplanIface(d *Doc, path, section string, e ykv, kname func(string) string
 		d.setKind(i, Bond, at)
 	case "bridges":
 		d.setKind(i, Bridge, at)
-		if i.STP == nil {
-			t := true // netplan's default: spanning tree on
+		if r := get(e.v, "renderer"); r != nil {
+			renderer = r.Value
+		}
+		// Without parameters.stp, networkd leaves STP as the kernel has it (off: netplan
+		// generate writes no STP= line), while NetworkManager turns it on.
+		if i.STP == nil && renderer == "NetworkManager" {
+			t := true
 			i.STP = &t
 		}
 	case "vlans":

@@ -81,7 +81,6 @@ bridge "br100" {
 # from netplan/50-bond-bridge-vlans.yaml:49
 bridge "br200" {
   ports = [vlan.bond0_200]
-  stp   = true
 }
 
 # from netplan/50-bond-bridge-vlans.yaml:37
