@@ -62,7 +62,7 @@ func Apply(c *Conn, ch *Changes, bridgeExists func(name string) bool) error {
 
 func (c *Conn) apply(x *Change) error {
 	switch x.Action {
-	case Create, Update, Replace, Delete:
+	case Create, Update, Replace, Delete, Adopt:
 	default:
 		return fmt.Errorf("libvirt network %s: unknown action %q", x.Name, x.Action)
 	}

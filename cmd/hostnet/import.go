@@ -12,6 +12,7 @@ import (
 	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/importer"
 	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
 // importedFile is the plan file `import -o DIR` writes.
@@ -21,6 +22,7 @@ func newImportCmd() *cobra.Command {
 	var outDir string
 	var macs, slaves []string
 	var noLive bool
+	var libvirtURI string
 	cmd := &cobra.Command{
 		Use:   "import FORMAT [FILES...]",
 		Short: "Turn an existing network configuration into a plan",
@@ -33,7 +35,7 @@ plan (HCL) to stdout, or to DIR/` + importedFile + ` with -o DIR. Formats:
   netplan      netplan YAML
   nmstate      nmstate YAML (interfaces and routes)
   live         the running kernel (no files): bonds, bridges, VLANs, the NICs under them
-               by permanent MAC, addresses and routes
+               by permanent MAC, addresses and routes; and libvirt's bridge networks on them
 
 Every setting a plan can express is carried over; every other one is printed on stderr as
 file:line: warning: ..., and a comment above each block says where it came from. NICs that
@@ -95,6 +97,13 @@ Applying the imported plan on the host it came from adopts the existing links: p
 					return withCode(exitError, fmt.Errorf("import live reads the running kernel, not files"))
 				}
 				doc = importer.ImportLive(s, opts)
+				if libvirtURI != "" {
+					nets, err := liveNetworks(libvirtURI)
+					if err != nil {
+						fmt.Fprintf(errw, "note: %v: libvirt networks not imported\n", err)
+					}
+					doc.AddLibvirt(nets)
+				}
 			} else {
 				var err error
 				if doc, err = importer.ImportFiles(format, files, opts); err != nil {
@@ -136,6 +145,7 @@ Applying the imported plan on the host it came from adopts the existing links: p
 	cmd.Flags().StringVarP(&outDir, "out", "o", "", "write DIR/"+importedFile+" instead of stdout")
 	cmd.Flags().StringArrayVar(&macs, "mac", nil, "NAME=MAC: the MAC of a NIC the files name without one (repeatable)")
 	cmd.Flags().StringArrayVar(&slaves, "slaves", nil, "BOND=NIC,NIC: the slaves of a bond that modprobe options name without them (repeatable)")
+	cmd.Flags().StringVar(&libvirtURI, "libvirt-uri", libvirtnet.DefaultURI, "import live: the libvirt daemon whose bridge networks to import (\"\" for none)")
 	cmd.Flags().BoolVar(&noLive, "no-live-macs", false, "do not look NIC MACs up in the running kernel")
 	return cmd
 }
@@ -153,4 +163,32 @@ func permMAC(s *live.State, name string) net.HardwareAddr {
 		return l.PermMAC
 	}
 	return l.MAC
+}
+
+// liveNetworks reads libvirt's networks for the live import.
+func liveNetworks(uri string) ([]importer.LibvirtNetwork, error) {
+	conn, err := libvirtnet.Connect(uri)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	st, err := conn.Read()
+	if err != nil {
+		return nil, err
+	}
+	var out []importer.LibvirtNetwork
+	for _, n := range st.Networks {
+		ln := importer.LibvirtNetwork{Name: n.Name, Forward: n.Forward, Bridge: n.Bridge, Autostart: n.Autostart,
+			Active: n.Active, MTU: n.MTU}
+		var extra []string
+		if n.Bandwidth != nil {
+			extra = append(extra, "bandwidth")
+		}
+		if len(n.PortGroups) > 0 {
+			extra = append(extra, "portgroups")
+		}
+		ln.Extra = strings.Join(extra, " and ")
+		out = append(out, ln)
+	}
+	return out, nil
 }

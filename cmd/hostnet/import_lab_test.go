@@ -10,13 +10,16 @@ import (
 	"testing"
 
 	"github.com/vishvananda/netlink"
+	"libvirt.org/go/libvirt"
 
+	"github.com/hostnet/hostnet/hostnet/lab/labvirt"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
 )
 
 // TestImportAdoptCLI: a bond under a bridge made without hostnet (plain netlink, as any
-// tool would) is imported from the live kernel; plan shows both as "= adopt", apply marks
-// them and the next plan is empty. A plan that changes the unmarked bond is refused until
+// tool would) and a libvirt network on the bridge are imported from the live kernel and
+// libvirt; plan shows all three as "= adopt", apply marks them (the network keeps running)
+// and the next plan is empty. A plan that changes the unmarked bond is refused until
 // --adopt, which then shows and makes the change in place.
 func TestImportAdoptCLI(t *testing.T) {
 	tp, err := topo.New()
@@ -49,13 +52,24 @@ func TestImportAdoptCLI(t *testing.T) {
 		must(t, netlink.LinkSetUp(l))
 	}
 
+	// A libvirt network on br0 defined by hand (virsh net-define would do the same).
+	lv, err := libvirt.NewConnect(labvirt.URI)
+	must(t, err)
+	defer lv.Close()
+	lan, err := lv.NetworkDefineXML("<network><name>lan</name><forward mode='bridge'/><bridge name='br0'/></network>")
+	must(t, err)
+	defer func() { lan.Destroy(); lan.Undefine(); lan.Free() }()
+	must(t, lan.Create())
+	must(t, lan.SetAutostart(true))
+
 	dir := t.TempDir()
 	state := t.TempDir()
 	if code, out, errs := runCLI(t, "import", "live", "-o", dir); code != 0 {
 		t.Fatalf("import live: exit %d\n%s%s", code, out, errs)
 	}
 	code, out, errs := runCLI(t, "plan", dir)
-	for _, want := range []string{"= adopt bond.bond0", "= adopt bridge.br0", "Plan: 2 to adopt, 0 to create, 0 to update in place"} {
+	for _, want := range []string{"= adopt bond.bond0", "= adopt bridge.br0", "Plan: 2 to adopt, 0 to create, 0 to update in place",
+		"= adopt libvirt network lan (libvirt_network.lan)", "Libvirt: 1 to adopt, 0 to create"} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("plan: exit %d, lacks %q\n%s%s", code, want, out, errs)
 		}
@@ -82,6 +96,14 @@ func TestImportAdoptCLI(t *testing.T) {
 	}
 	if code, out, errs := runCLI(t, "plan", "--detailed-exitcode", dir); code != 0 {
 		t.Errorf("plan after the adoption: exit %d\n%s%s", code, out, errs)
+	}
+	xml, err := lan.GetXMLDesc(libvirt.NETWORK_XML_INACTIVE)
+	must(t, err)
+	if !strings.Contains(xml, "plan-address=\"libvirt_network.lan\"") {
+		t.Errorf("lan not marked:\n%s", xml)
+	}
+	if active, err := lan.IsActive(); err != nil || !active {
+		t.Errorf("lan not running after the adoption: %v %v", active, err)
 	}
 	for _, n := range []string{"bond0", "br0"} {
 		l, err := netlink.LinkByName(n)

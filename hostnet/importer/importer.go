@@ -118,6 +118,38 @@ type Route struct {
 	Origin       Origin
 }
 
+// LibvirtNetwork is a libvirt network as the live import finds it.
+type LibvirtNetwork struct {
+	Name, Forward, Bridge string
+	Autostart, Active     bool
+	MTU                   int
+	// Extra names what the network has beyond forward mode, bridge, autostart and MTU
+	// (portgroups, bandwidth); such a network is reported, not imported.
+	Extra string
+}
+
+// AddLibvirt adds the libvirt networks that forward to a bridge of the import
+// (<forward mode='bridge'/>, what a plan's libvirt_network is); every other one is
+// reported.
+func (d *Doc) AddLibvirt(nets []LibvirtNetwork) {
+	for _, n := range nets {
+		at := Origin{File: "libvirt network " + n.Name}
+		br := d.byName[n.Bridge]
+		switch {
+		case n.Forward != "bridge":
+			d.warnf(at, "forward mode %q: not carried over (a plan's libvirt networks forward to a host bridge)", n.Forward)
+		case br == nil || br.Kind != Bridge:
+			d.warnf(at, "on %s, which is not a bridge of this import: not carried over", n.Bridge)
+		case n.Extra != "":
+			d.warnf(at, "has %s: not carried over (import them by hand)", n.Extra)
+		case !n.Active:
+			d.warnf(at, "not running: not carried over (a plan's networks run)")
+		default:
+			d.Networks = append(d.Networks, n)
+		}
+	}
+}
+
 // Doc is an imported configuration: interfaces in the order the input defined them, routes,
 // and the diagnostics.
 type Doc struct {
@@ -126,6 +158,8 @@ type Doc struct {
 	Ifaces  []*Iface
 	Routes  []Route
 	Diags   []Diag
+	// Networks are the libvirt networks of the live import (AddLibvirt).
+	Networks []LibvirtNetwork
 
 	byName  map[string]*Iface
 	limits  Limits

@@ -288,3 +288,35 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+// TestLibvirtNetworks: bridge networks on an imported bridge become libvirt_network
+// blocks; the others are reported.
+func TestLibvirtNetworks(t *testing.T) {
+	doc := importCorpus(t, "interfaces", []string{"interfaces/ifupdown2-vlans/interfaces"})
+	doc.AddLibvirt([]LibvirtNetwork{
+		{Name: "lan", Forward: "bridge", Bridge: "br0", Autostart: true, Active: true},
+		{Name: "tenant.100", Forward: "bridge", Bridge: "br100", Active: true, MTU: 1500},
+		{Name: "default", Forward: "nat", Bridge: "virbr0", Autostart: true, Active: true},
+		{Name: "qos", Forward: "bridge", Bridge: "br200", Active: true, Extra: "bandwidth"},
+		{Name: "elsewhere", Forward: "bridge", Bridge: "br9", Active: true},
+	})
+	src := doc.HCL()
+	flat := squeeze(strings.ReplaceAll(string(src), "\n", " "))
+	for _, want := range []string{`libvirt_network "lan" { bridge = bridge.br0 autostart = true }`,
+		`libvirt_network "tenant_100" { name = "tenant.100" bridge = bridge.br100 autostart = false mtu = 1500 }`} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("plan lacks %q:\n%s", want, src)
+		}
+	}
+	var diags bytes.Buffer
+	doc.WriteDiags(&diags)
+	for _, want := range []string{`libvirt network default: warning: forward mode "nat"`, "libvirt network qos: warning: has bandwidth",
+		"libvirt network elsewhere: warning: on br9, which is not a bridge of this import"} {
+		if !strings.Contains(diags.String(), want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, diags.String())
+		}
+	}
+	if p, _, d := Check("x.hcl", src, nil); p == nil || len(p.Networks) != 2 {
+		t.Fatalf("plan: %v", d)
+	}
+}

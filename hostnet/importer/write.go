@@ -135,6 +135,26 @@ func (d *Doc) HCL() []byte {
 		w.flush()
 		b.WriteString("}\n")
 	}
+	netLabels := map[string]bool{}
+	for _, n := range d.Networks {
+		label := sanitize(n.Name)
+		for k := 2; netLabels[label]; k++ {
+			label = fmt.Sprintf("%s_%d", sanitize(n.Name), k)
+		}
+		netLabels[label] = true
+		fmt.Fprintf(&b, "\n# from libvirt network %s\nlibvirt_network %s {\n", oneLine(n.Name), str(label))
+		w := &blockWriter{b: &b}
+		if label != n.Name {
+			w.attr("name", str(n.Name))
+		}
+		w.attr("bridge", ref(n.Bridge))
+		w.attr("autostart", strconv.FormatBool(n.Autostart))
+		if n.MTU > 0 {
+			w.attr("mtu", strconv.Itoa(n.MTU))
+		}
+		w.flush()
+		b.WriteString("}\n")
+	}
 	return hclwrite.Format(b.Bytes())
 }
 
