@@ -352,6 +352,13 @@ func baseName(p string) string {
 // finish turns names only referenced into NICs, fills in MACs, and checks references.
 func (d *Doc) finish(opts Options) {
 	for _, i := range d.Ifaces {
+		// A name only referenced (a bridge port "bond0.100" without its own stanza) that
+		// follows the <link>.<id> convention on a known link is that VLAN, as ifupdown makes it.
+		if m := vlanName(i.Name); i.Kind == "" && m.ok && m.link != "" && d.byName[m.link] != nil {
+			i.Kind, i.Link, i.ID = VLAN, m.link, m.id
+		}
+	}
+	for _, i := range d.Ifaces {
 		if i.Kind == "" {
 			i.Kind = NIC
 		}

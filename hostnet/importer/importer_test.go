@@ -320,3 +320,19 @@ func TestLibvirtNetworks(t *testing.T) {
 		t.Fatalf("plan: %v", d)
 	}
 }
+
+// TestImplicitVLAN: a bridge port named <bond>.<id> without a stanza of its own is that
+// VLAN (ifupdown creates it), not a NIC.
+func TestImplicitVLAN(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "interfaces")
+	os.WriteFile(f, []byte("iface bond0\n  bond-slaves eth0 eth1\n  bond-mode active-backup\n  bond-miimon 100\n\n"+
+		"iface br100\n  bridge-ports bond0.100\n"), 0o644)
+	doc, _ := ImportFiles("interfaces", []string{f}, Options{MAC: testMAC})
+	if v := doc.byName["bond0.100"]; v == nil || v.Kind != VLAN || v.Link != "bond0" || v.ID != 100 {
+		t.Fatalf("bond0.100: %+v", v)
+	}
+	if p, _, d := Check("x.hcl", doc.HCL(), nil); p == nil {
+		t.Fatal(d.Error())
+	}
+}
