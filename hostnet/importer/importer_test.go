@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/hashicorp/hcl/v2/hclwrite"
 
 	"github.com/hostnet/hostnet/hostnet/bonding"
 	"github.com/hostnet/hostnet/hostnet/plan"
@@ -113,6 +114,9 @@ func TestCorpus(t *testing.T) {
 				}
 			} else if want, err := os.ReadFile(golden); err != nil || !bytes.Equal(want, src) {
 				t.Errorf("plan differs from %s (go test -update to accept):\n%s", golden, src)
+			}
+			if formatted := hclwrite.Format(src); !bytes.Equal(formatted, src) {
+				t.Errorf("the plan is not as hclwrite.Format (terraform fmt) writes it:\n%s", src)
 			}
 			p, _, vd := Check(c.name+".hcl", src, nil)
 			if p == nil {

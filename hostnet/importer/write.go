@@ -155,7 +155,7 @@ func (d *Doc) HCL() []byte {
 		w.flush()
 		b.WriteString("}\n")
 	}
-	return hclwrite.Format(b.Bytes())
+	return b.Bytes()
 }
 
 func writeOrigins(b *bytes.Buffer, os []Origin) {
@@ -191,9 +191,15 @@ func (w *blockWriter) intAttr(name string, v *int) {
 	}
 }
 
+// flush writes the attributes with their '=' aligned, as hclwrite.Format (terraform fmt)
+// aligns consecutive attributes; formatting the whole plan with it took most of an import.
 func (w *blockWriter) flush() {
+	width := 0
 	for _, l := range w.lines {
-		fmt.Fprintf(w.b, "  %s = %s\n", l[0], l[1])
+		width = max(width, len(l[0]))
+	}
+	for _, l := range w.lines {
+		fmt.Fprintf(w.b, "  %-*s = %s\n", width, l[0], l[1])
 	}
 }
 
