@@ -161,10 +161,11 @@ type Doc struct {
 	// Networks are the libvirt networks of the live import (AddLibvirt).
 	Networks []LibvirtNetwork
 
-	byName  map[string]*Iface
-	limits  Limits
-	dropped int
-	full    bool
+	byName      map[string]*Iface
+	switchBlock string // inferred by finish (inferSwitch)
+	limits      Limits
+	dropped     int
+	full        bool
 }
 
 func newDoc(format string, l Limits) *Doc {
@@ -392,4 +393,5 @@ func (d *Doc) finish(opts Options) {
 			d.errorf(at, "VLAN %s: no lower device (vlan-raw-device, PHYSDEV, link)", i.Name)
 		}
 	}
+	d.switchBlock = d.inferSwitch()
 }

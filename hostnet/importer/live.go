@@ -125,6 +125,7 @@ func ImportLive(s *live.State, opts Options) *Doc {
 		}
 		d.Routes = append(d.Routes, rt)
 	}
+	d.switchBlock = d.inferSwitch()
 	return d
 }
 

@@ -22,10 +22,10 @@ func (d *Doc) HCL() []byte {
 		fmt.Fprintf(&b, "#   %s\n", oneLine(s))
 	}
 	if n := len(d.Diags); n > 0 {
-		fmt.Fprintf(&b, "# %d setting(s) could not be carried over: see the diagnostics of the import.\n", n)
+		fmt.Fprintf(&b, "# %d setting(s) could not be carried over: listed at the end of this file.\n", n)
 	}
-	if sw := d.inferSwitch(); sw != "" {
-		b.WriteString("\n" + sw)
+	if d.switchBlock != "" {
+		b.WriteString("\n" + d.switchBlock)
 	}
 	labels := d.labels()
 	ref := func(name string) string {
@@ -154,6 +154,15 @@ func (d *Doc) HCL() []byte {
 		}
 		w.flush()
 		b.WriteString("}\n")
+	}
+	if len(d.Diags) > 0 {
+		b.WriteString("\n# Not carried over (the import's diagnostics):\n")
+		for _, x := range d.Diags {
+			fmt.Fprintf(&b, "#   %s\n", oneLine(x.String()))
+		}
+		if d.dropped > 0 {
+			fmt.Fprintf(&b, "#   ... and %d more\n", d.dropped)
+		}
 	}
 	return b.Bytes()
 }

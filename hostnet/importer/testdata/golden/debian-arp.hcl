@@ -1,6 +1,6 @@
 # Imported by `hostnet import interfaces` from:
 #   interfaces/debian-arp/interfaces
-# 1 setting(s) could not be carried over: see the diagnostics of the import.
+# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # from interfaces/debian-arp/interfaces:8
 nic "eth0" {
@@ -27,3 +27,6 @@ bond "bond0" {
   addresses     = ["203.0.113.10/24"]
   gateway       = "203.0.113.1"
 }
+
+# Not carried over (the import's diagnostics):
+#   interfaces/debian-arp/interfaces:13: warning: bond0: up /sbin/ifenslave bond0 eth0 eth1 eth2: not carried over (hostnet runs no commands and has no equivalent)

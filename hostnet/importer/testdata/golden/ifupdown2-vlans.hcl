@@ -1,6 +1,6 @@
 # Imported by `hostnet import interfaces` from:
 #   interfaces/ifupdown2-vlans/interfaces
-# 1 setting(s) could not be carried over: see the diagnostics of the import.
+# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # from interfaces/ifupdown2-vlans/interfaces:7
 nic "ens1f0" {
@@ -57,3 +57,6 @@ bridge "br200" {
   forward_delay = 0
   ageing_time   = 600
 }
+
+# Not carried over (the import's diagnostics):
+#   interfaces/ifupdown2-vlans/interfaces:41: warning: br200: dns-nameservers 198.51.100.53: not carried over (hostnet runs no commands and has no equivalent)

@@ -1,6 +1,6 @@
 # Imported by `hostnet import modprobe` from:
 #   modprobe/arp.conf
-# 3 setting(s) could not be carried over: see the diagnostics of the import.
+# 3 setting(s) could not be carried over: listed at the end of this file.
 
 # inferred: an 802.3ad bond is configured, so the switch ports answer LACP
 switch {
@@ -43,3 +43,8 @@ bond "bond1" {
   lacp_rate        = 1
   xmit_hash_policy = "layer2+3"
 }
+
+# Not carried over (the import's diagnostics):
+#   modprobe/arp.conf:5: warning: install bond2 /sbin/modprobe --ignore-install bonding -o bond2 mode=1: not carried over (hostnet runs no commands and never loads or unloads modules by plan)
+#   modprobe/arp.conf:1: warning: bond bond0: slaves eth0 eth1 from --slaves (modprobe options do not name them)
+#   modprobe/arp.conf:2: warning: bond bond1: slaves eth2 eth3 from --slaves (modprobe options do not name them)

@@ -1,6 +1,6 @@
 # Imported by `hostnet import modprobe` from:
 #   modprobe/howto-rr.conf
-# 1 setting(s) could not be carried over: see the diagnostics of the import.
+# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # from modprobe/howto-rr.conf:2
 nic "eth0" {
@@ -18,3 +18,6 @@ bond "bond0" {
   mode   = 0
   miimon = 80
 }
+
+# Not carried over (the import's diagnostics):
+#   modprobe/howto-rr.conf:2: warning: bond bond0: slaves eth0 eth1 from --slaves (modprobe options do not name them)

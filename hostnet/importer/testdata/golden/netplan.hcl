@@ -1,7 +1,7 @@
 # Imported by `hostnet import netplan` from:
 #   netplan/50-bond-bridge-vlans.yaml
 #   netplan/60-arp.yaml
-# 1 setting(s) could not be carried over: see the diagnostics of the import.
+# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # inferred: an 802.3ad bond is configured, so the switch ports answer LACP
 switch {
@@ -90,3 +90,6 @@ route "to_203_0_113_0_24" {
   dev    = bridge.br0
   metric = 100
 }
+
+# Not carried over (the import's diagnostics):
+#   netplan/50-bond-bridge-vlans.yaml:40: warning: br0: nameservers: not carried over (no equivalent in a plan)

@@ -1,6 +1,6 @@
 # Imported by `hostnet import nmstate` from:
 #   nmstate/lacp-bridge-vlans.yml
-# 1 setting(s) could not be carried over: see the diagnostics of the import.
+# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # inferred: an 802.3ad bond is configured, so the switch ports answer LACP
 switch {
@@ -55,3 +55,6 @@ route "to_203_0_113_0_24" {
   dev    = bridge.br-ex
   metric = 150
 }
+
+# Not carried over (the import's diagnostics):
+#   nmstate/lacp-bridge-vlans.yml:64: warning: dns-resolver: not carried over (a plan has interfaces and routes)

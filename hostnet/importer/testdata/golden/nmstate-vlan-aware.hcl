@@ -1,6 +1,6 @@
 # Imported by `hostnet import nmstate` from:
 #   nmstate/vlan-aware-arp.yml
-# 1 setting(s) could not be carried over: see the diagnostics of the import.
+# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # from nmstate/vlan-aware-arp.yml:3, nmstate/vlan-aware-arp.yml:16, nmstate/vlan-aware-arp.yml:21
 nic "eth0" {
@@ -30,3 +30,6 @@ bridge "br1" {
   vlan_filtering = true
   addresses      = ["198.51.100.80/24"]
 }
+
+# Not carried over (the import's diagnostics):
+#   nmstate/vlan-aware-arp.yml:37: warning: br1: port bond1: VLAN list (vlan: "mode: trunk trunk-tags: - id-range: min: 10 max: 20"): not carried over (the plan language has no per-port VIDs yet); vlan_filtering is set

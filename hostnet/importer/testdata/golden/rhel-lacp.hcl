@@ -5,7 +5,7 @@
 #   ifcfg/rhel-lacp/ifcfg-br0
 #   ifcfg/rhel-lacp/ifcfg-bond0.100
 #   ifcfg/rhel-lacp/ifcfg-br100
-# 1 setting(s) could not be carried over: see the diagnostics of the import.
+# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # inferred: an 802.3ad bond is configured, so the switch ports answer LACP
 switch {
@@ -57,3 +57,6 @@ bridge "br100" {
   ageing_time        = 300
   multicast_snooping = false
 }
+
+# Not carried over (the import's diagnostics):
+#   ifcfg/rhel-lacp/ifcfg-br0:11: warning: br0: DNS1=198.51.100.53: not carried over (no equivalent in a plan)
