@@ -39,18 +39,20 @@ var roundTrips = []struct {
 	name, format string
 	files        []string
 	lag          string // the switch's LAG: "" plain, "802.3ad" an LACP partner, "balance-xor" static
-	bridge       string // where the guest sits
+	bridge       string // where the guest sits ("": the host itself pings)
 	guest, gw    string // the guest's address, the remote it pings
 	vlanOn       string // the bond that gets a new VLAN afterwards
 	ifupdown2    bool
+	remotes      []string // hosts on the switch before the host is configured (ARP targets)
 }{
-	{"proxmox", "interfaces", []string{"interfaces/proxmox/interfaces"}, "802.3ad", "vmbr0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", true},
-	{"ifupdown2-vlans", "interfaces", []string{"interfaces/ifupdown2-vlans/interfaces"}, "", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", true},
+
+	{"proxmox", "interfaces", []string{"interfaces/proxmox/interfaces"}, "802.3ad", "vmbr0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", true, nil},
+	{"ifupdown2-vlans", "interfaces", []string{"interfaces/ifupdown2-vlans/interfaces"}, "", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", true, nil},
 	{"rhel-lacp", "ifcfg", []string{"ifcfg/rhel-lacp/ifcfg-eth0", "ifcfg/rhel-lacp/ifcfg-eth1", "ifcfg/rhel-lacp/ifcfg-bond0",
-		"ifcfg/rhel-lacp/ifcfg-br0", "ifcfg/rhel-lacp/ifcfg-bond0.100", "ifcfg/rhel-lacp/ifcfg-br100"}, "802.3ad", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", false},
-	{"netplan", "netplan", []string{"netplan/50-bond-bridge-vlans.yaml"}, "802.3ad", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", false},
-	{"nmstate", "nmstate", []string{"nmstate/lacp-bridge-vlans.yml"}, "802.3ad", "br-ex", "198.51.100.99/24", "198.51.100.1", "bond.bond0", false},
-	{"modprobe", "modprobe", []string{"modprobe/howto-rr.conf"}, "balance-xor", "", "", "", "bond.bond0", false},
+		"ifcfg/rhel-lacp/ifcfg-br0", "ifcfg/rhel-lacp/ifcfg-bond0.100", "ifcfg/rhel-lacp/ifcfg-br100"}, "802.3ad", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", false, nil},
+	{"netplan", "netplan", []string{"netplan/50-bond-bridge-vlans.yaml"}, "802.3ad", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", false, nil},
+	{"nmstate", "nmstate", []string{"nmstate/lacp-bridge-vlans.yml"}, "802.3ad", "br-ex", "198.51.100.99/24", "198.51.100.1", "bond.bond0", false, nil},
+	{"modprobe", "modprobe", []string{"modprobe/howto-rr.conf"}, "balance-xor", "", "", "", "bond.bond0", false, nil},
 }
 
 // TestRoundTrip configures a host, imports its configuration (from the files, and from the
@@ -68,6 +70,11 @@ func TestRoundTrip(t *testing.T) {
 			t.Cleanup(func() { tp.Close() })
 			if rt.lag != "" {
 				if err := tp.SetSwitchLAG(rt.lag); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for k, r := range rt.remotes {
+				if _, err := tp.AddRemote(fmt.Sprintf("r%d", k), r); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -112,6 +119,12 @@ func TestRoundTrip(t *testing.T) {
 			assertAdoptOnly(t, "live import", lp, readState(t, lp))
 
 			var pg *topo.Pinger
+			if rt.bridge == "" && rt.gw != "" { // the host pings a remote through the bond
+				waitPing(t, tp.Root(), rt.gw)
+				if pg, err = tp.Root().StartPing(rt.gw, 0, 10*time.Millisecond); err != nil {
+					t.Fatal(err)
+				}
+			}
 			if rt.bridge != "" {
 				if _, err := tp.AddRemote("gw", rt.gw+"/24"); err != nil {
 					t.Fatal(err)
@@ -387,5 +400,94 @@ func removeVirtual(t *testing.T) {
 		case "bond", "bridge", "vlan":
 			netlink.LinkDel(l)
 		}
+	}
+}
+
+// TestIfupdown2DropsARP: Debian's ifupdown2 (3.0.0) accepts bond-arp-interval,
+// bond-arp-ip-target and bond-arp-validate without a word and sets none of them (ifquery
+// --check lists only the options it knows), so the host runs with no link monitoring at
+// all. The import carries the file's intent, so the plan differs from the kernel and is
+// refused, naming arp_interval, instead of being adopted as if it matched; the live import
+// of what really runs does not validate (a bond without link monitoring); with --adopt the file's ARP monitoring is then set in place (the
+// VLAN on the bond, which matches, is adopted), and the host reaches its NFS server after it.
+func TestIfupdown2DropsARP(t *testing.T) {
+	t.Cleanup(func() { removeVirtual(t) })
+	tp, err := topo.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tp.Close() })
+	for k, r := range []string{"203.0.113.20/24", "203.0.113.21/24"} {
+		if _, err := tp.AddRemote(fmt.Sprintf("nfs%d", k), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []string{"eth2", "eth3"} {
+		if err := tp.AddNIC(n, testMAC(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	file := "interfaces/ifupdown2-arp/interfaces"
+	ifup(t, filepath.Join("testdata", file))
+	b, err := os.ReadFile("/sys/class/net/bond1/bonding/arp_interval")
+	if err != nil || strings.TrimSpace(string(b)) != "0" {
+		t.Fatalf("arp_interval after ifupdown2: %q %v (ifupdown2 now sets it: make this test a round trip)", b, err)
+	}
+	doc := importCorpus(t, "interfaces", []string{file})
+	p, _, diags := Check("file.hcl", doc.HCL(), nil)
+	if p == nil {
+		t.Fatal(diags.Error())
+	}
+	if _, err := engine.Diff(p, readState(t, p)); err == nil || !strings.Contains(err.Error(), "arp_interval 0 → 100") {
+		t.Fatalf("the file's plan against ifupdown2's host: want a refusal naming arp_interval, got %v", err)
+	} else {
+		t.Logf("refused: %v", err)
+	}
+	if lp, _, ld := Check("live.hcl", ImportLive(readState(t, nil), Options{}).HCL(), nil); lp != nil ||
+		!strings.Contains(ld.Error(), "Bond has no link monitoring") {
+		t.Fatalf("live import of ifupdown2's host: want the no-monitoring error, got %v", ld)
+	}
+	waitPing(t, tp.Root(), "203.0.113.20")
+	pg, err := tp.Root().StartPing("203.0.113.20", 0, 10*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := engine.DiffAdopt(p, readState(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]engine.Action{}
+	for _, o := range ch.ChangedObjects() {
+		actions[o.Address] = o.Action
+	}
+	if len(actions) != 2 || actions["bond.bond1"] != engine.Update || actions["vlan.bond1_30"] != engine.Adopt {
+		t.Fatalf("--adopt: %v", actions)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := engine.Apply(context.Background(), netns.None(), ch); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	pings := pg.Stop(time.Second)
+	// Turning ARP monitoring on is a real change (an update in place, not an adoption): the
+	// kernel's ARP monitor takes a few intervals to validate the active slave, so a short gap
+	// is expected; what must hold is that the host is reachable again at once.
+	t.Logf("ping across the change: %d sent, %d lost, longest gap %s", len(pings.Sent), len(pings.Sent)-pings.Received(), pings.MaxGap())
+	if n := len(pings.Replied); n < 20 {
+		t.Fatalf("only %d pings", n)
+	} else {
+		for _, r := range pings.Replied[n-20:] {
+			if r.IsZero() {
+				t.Fatalf("the host does not reach its NFS server after ARP monitoring was set: %d sent, %d lost",
+					len(pings.Sent), len(pings.Sent)-pings.Received())
+			}
+		}
+	}
+	b, _ = os.ReadFile("/sys/class/net/bond1/bonding/arp_ip_target")
+	if got := strings.TrimSpace(string(b)); got != "203.0.113.20 203.0.113.21" {
+		t.Errorf("arp_ip_target after --adopt: %q", got)
+	}
+	if again, err := engine.Diff(p, readState(t, p)); err != nil || again.HasChanges() {
+		t.Fatalf("after --adopt: %v %+v", err, again)
 	}
 }
