@@ -159,7 +159,9 @@ func registerAdopt(cmd *cobra.Command, adopt *bool) {
 // taken over too; without, only those that match the plan (engine.Diff, engine.DiffAdopt).
 func adoptDiff(adopt bool) func(*plan.Plan, *live.State) (*engine.Changes, error) {
 	if adopt {
-		return engine.DiffAdopt
+		return func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
+			return engine.DiffAdopt(p, s, engine.AdoptAll(p))
+		}
 	}
 	return engine.Diff
 }

@@ -23,28 +23,42 @@ const unownedOwner = "(not managed by hostnet)"
 // exists without hostnet's mark and matches the plan is adopted (action Adopt: only the
 // mark is written). One that the plan would change is refused: changing a link someone else
 // configured needs the explicit consent of DiffAdopt (`--adopt`).
-func Diff(p *plan.Plan, s *live.State) (*Changes, error) { return diffAdoption(p, s, false) }
+func Diff(p *plan.Plan, s *live.State) (*Changes, error) { return diffAdoption(p, s, nil) }
 
-// DiffAdopt is Diff that also takes over unmarked links the plan changes: they are marked
-// and changed in place (or replaced, as for marked links), as `plan --adopt` and
-// `apply --adopt` show and do.
-func DiffAdopt(p *plan.Plan, s *live.State) (*Changes, error) { return diffAdoption(p, s, true) }
+// DiffAdopt is Diff that also takes over the unmarked links named in adopt (kernel names)
+// when the plan changes them: they are marked and changed in place (or replaced, as marked
+// links are), as `plan --adopt` and `apply --adopt` show and do (the CLI names every planned
+// link; see AdoptAll).
+func DiffAdopt(p *plan.Plan, s *live.State, adopt map[string]bool) (*Changes, error) {
+	return diffAdoption(p, s, adopt)
+}
 
-func diffAdoption(p *plan.Plan, s *live.State, changeUnowned bool) (*Changes, error) {
+// AdoptAll names every bond, bridge and VLAN of p, for DiffAdopt.
+func AdoptAll(p *plan.Plan) map[string]bool {
+	out := map[string]bool{}
+	for _, i := range p.Interfaces() {
+		if _, nic := i.(*plan.NIC); !nic {
+			out[i.Common().Name] = true
+		}
+	}
+	return out
+}
+
+func diffAdoption(p *plan.Plan, s *live.State, adopt map[string]bool) (*Changes, error) {
 	ch, err := diffPlan(p, s)
 	if err != nil {
 		return nil, err
 	}
-	if err := classifyAdoption(ch, changeUnowned); err != nil {
+	if err := classifyAdoption(ch, adopt); err != nil {
 		return nil, err
 	}
 	return ch, nil
 }
 
 // classifyAdoption turns the changes of unmarked links into Adopt (mark only) or, when the
-// plan changes more than the mark and changeUnowned is false, into one error per link that
-// says what would change.
-func classifyAdoption(ch *Changes, changeUnowned bool) error {
+// plan changes more than the mark of a link that adopt does not name, into one error per
+// link that says what would change.
+func classifyAdoption(ch *Changes, adopt map[string]bool) error {
 	var errs []error
 	for k := range ch.Objects {
 		o := &ch.Objects[k]
@@ -57,7 +71,7 @@ func classifyAdoption(ch *Changes, changeUnowned bool) error {
 			o.Reason = "exists, not created by hostnet, and matches the plan: only the ownership mark is written"
 			continue
 		}
-		if changeUnowned {
+		if adopt[o.Name] {
 			if o.Reason == "" {
 				o.Reason = "adopted with --adopt: exists, not created by hostnet, and changed to match the plan"
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hostnet/hostnet/hostnet/bonding"
 	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/hostnet/plan"
 )
 
 // unmarked is after() as another tool (ifupdown2, NetworkManager) would leave it: the same
@@ -28,6 +29,7 @@ func TestDiffAdopt(t *testing.T) {
 		name       string
 		live       bonding.Options
 		withAdopt  bool
+		only       map[string]bool // DiffAdopt with just these names
 		wantErr    string
 		wantAction Action // of bond.bond0
 		wantMarks  int    // steps that only write the mark
@@ -40,12 +42,17 @@ func TestDiffAdopt(t *testing.T) {
 			wantAction: Update, wantMarks: 4, wantSteps: 5},
 		{name: "--adopt on a matching host is the same as without", live: abOpts(), withAdopt: true,
 			wantAction: Adopt, wantMarks: 4, wantSteps: 4},
+		{name: "consent for another link does not cover the bond", live: bondOpts(bonding.ActiveBackup, bonding.OptMiimon, 200),
+			only: map[string]bool{"br0": true}, wantErr: "bond.bond0: bond0 exists and hostnet did not create it"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			diff := Diff
 			if c.withAdopt {
-				diff = DiffAdopt
+				diff = func(p *plan.Plan, s *live.State) (*Changes, error) { return DiffAdopt(p, s, AdoptAll(p)) }
+			}
+			if c.only != nil {
+				diff = func(p *plan.Plan, s *live.State) (*Changes, error) { return DiffAdopt(p, s, c.only) }
 			}
 			ch, err := diff(fixture(), unmarked(c.live))
 			if c.wantErr != "" {

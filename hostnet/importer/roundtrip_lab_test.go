@@ -452,7 +452,7 @@ func TestIfupdown2DropsARP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch, err := engine.DiffAdopt(p, readState(t, p))
+	ch, err := engine.DiffAdopt(p, readState(t, p), engine.AdoptAll(p))
 	if err != nil {
 		t.Fatal(err)
 	}
