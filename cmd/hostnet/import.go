@@ -38,11 +38,12 @@ plan (HCL) to stdout, or to DIR/` + importedFile + ` with -o DIR. Formats:
                by permanent MAC, addresses and routes; and libvirt's bridge networks on them
 
 Every setting a plan can express is carried over; every other one is printed on stderr as
-file:line: warning: ..., and a comment above each block says where it came from. NICs that
-the files name without a MAC are looked up in the running kernel by name (their permanent
-MAC), unless --no-live-macs; --mac NAME=MAC gives one by hand. The plan is validated before
-it is written. Exit code 1 when an input could not be read or parsed, or the plan does not
-validate (it is written anyway, for review).
+file:line: warning: ... and listed again at the end of the plan, and a comment above each
+block says where it came from. NICs that the files name without a MAC are looked up in the
+running kernel by name (their permanent MAC), unless --no-live-macs; --mac NAME=MAC gives
+one by hand. The written plan is validated as 'hostnet validate' would. Exit code 1 when an
+input could not be read or parsed, or the plan does not validate (it is written anyway, for
+review).
 
 Applying the imported plan on the host it came from adopts the existing links: plan shows
 "= adopt" and apply writes only hostnet's mark, with no link going down.`,
