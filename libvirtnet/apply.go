@@ -74,7 +74,7 @@ func ApplyProgress(c *Conn, ch *Changes, bridgeExists func(name string) bool, pr
 
 func (c *Conn) apply(x *Change) error {
 	switch x.Action {
-	case Create, Update, Replace, Delete:
+	case Create, Update, Replace, Delete, Adopt:
 	default:
 		return fmt.Errorf("libvirt network %s: unknown action %q", x.Name, x.Action)
 	}

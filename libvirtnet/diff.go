@@ -114,7 +114,11 @@ func Diff(desired []Network, st *State) (*Changes, error) {
 			c.Attrs = createAttrs(d)
 			rest = append(rest, c)
 		case !l.Owned:
-			errs = append(errs, &ForeignError{Name: d.Name, Address: d.Address})
+			if c, ok := adoptable(d, l); ok { // adopt.go
+				rest = append(rest, c)
+			} else {
+				errs = append(errs, &ForeignError{Name: d.Name, Address: d.Address})
+			}
 		default:
 			if c, ok := diffOne(d, l); ok {
 				rest = append(rest, c)

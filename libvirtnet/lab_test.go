@@ -282,13 +282,15 @@ libvirt_network "mine" {
 	if st.Find("hn-mine") != nil || after == nil || after.XML != before.XML || !after.Active || after.Owned {
 		t.Fatalf("destroy: hn-mine %v, operator-net before %+v after %+v", st.Find("hn-mine"), before, after)
 	}
-	// A planned network with the foreign one's name: error naming it, nothing written.
+	// A planned network with the foreign one's name that differs from it (autostart): error
+	// naming it, nothing written. (One exactly as planned is adopted: TestDiffAdoptForeign.)
 	c.ResetCalls()
 	_, _, err = c.Plan(desired(t, `
 bridge "f" { name = "hnbr-f" }
 libvirt_network "x" {
-  name   = "operator-net"
-  bridge = bridge.f
+  name      = "operator-net"
+  bridge    = bridge.f
+  autostart = true
 }`))
 	var fe *ForeignError
 	if !errors.As(err, &fe) || fe.Name != "operator-net" || !strings.Contains(err.Error(), "libvirt_network.x") {

@@ -70,7 +70,7 @@ one JSON document on stdout, errors included (docs/json.md).`,
 		}
 		return enterNetns(nsName)
 	}
-	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
+	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd(), newImportCmd())
 	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd(), newDocsCmd())
 	root.AddCommand(newInstallCmd(), newUninstallCmd(), newBootCmd())
 	return root

@@ -85,7 +85,7 @@ func newPlanCmd() *cobra.Command {
 	var flags hostFlags
 	var lf libvirtFlags
 	var view viewFlags
-	var detailed, destroy bool
+	var detailed, destroy, adopt bool
 	cmd := &cobra.Command{
 		Use:   "plan [PATH]",
 		Short: "Show the changes that apply would make to the live network",
@@ -96,10 +96,13 @@ and prints what apply would do, object by object:
   ~ update in place   attributes change, the link stays up
   -/+ replace         the object is taken down and set up again; the links that flap are named
   - delete            an object hostnet created that the plan no longer has
+  = adopt             an existing bond, bridge or VLAN hostnet did not create that already
+                      matches the plan: only hostnet's mark is written (see hostnet import)
 
 Instances of one for_each block that change alike are shown as one group
-(+ create 500 vlan.tenant[100..599]); --verbose shows each. Only objects that carry
-hostnet's ownership mark are ever deleted. Plan changes nothing.
+(+ create 500 vlan.tenant[100..599]); --verbose shows each. An unmarked link that the plan
+would change is refused unless --adopt is given. Only objects that carry hostnet's ownership
+mark are ever deleted. Plan changes nothing.
 
 Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes, 1 error.`,
 		Example: `  hostnet plan /etc/hostnet/
@@ -118,7 +121,7 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 change
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			diffFn := engine.Diff
+			diffFn := adoptDiff(adopt)
 			if destroy {
 				diffFn = engine.DestroyChanges
 			}
@@ -150,7 +153,24 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 change
 	view.register(cmd, "the changes")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	cmd.Flags().BoolVar(&destroy, "destroy", false, "plan what destroy would do instead of apply")
+	registerAdopt(cmd, &adopt)
 	return cmd
+}
+
+// registerAdopt adds --adopt, the consent to change links hostnet did not create.
+func registerAdopt(cmd *cobra.Command, adopt *bool) {
+	cmd.Flags().BoolVar(adopt, "adopt", false, "take over existing bonds, bridges and VLANs that hostnet did not create even when the plan changes them (in place, or replaced as the plan says)")
+}
+
+// adoptDiff is the diff of plan and apply: with --adopt, unmarked links the plan changes are
+// taken over too; without, only those that match the plan (engine.Diff, engine.DiffAdopt).
+func adoptDiff(adopt bool) func(*plan.Plan, *live.State) (*engine.Changes, error) {
+	if adopt {
+		return func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
+			return engine.DiffAdopt(p, s, engine.AdoptAll(p))
+		}
+	}
+	return engine.Diff
 }
 
 // confirm asks on the terminal; only "yes" proceeds, as Terraform does.
@@ -380,6 +400,7 @@ func newApplyCmd() *cobra.Command {
 	var flags hostFlags
 	var lf libvirtFlags
 	r := &changeRun{verb: "apply"}
+	var adopt bool
 	cmd := &cobra.Command{
 		Use:   "apply [PATH]",
 		Short: "Make the live network match the plan",
@@ -407,13 +428,16 @@ change, 2 changes applied, 1 error. --json (with --auto-approve) prints what cha
   hostnet apply --auto-approve --confirm-within 2m --probe gateway --wait plan.hcl
   hostnet --netns hv1 apply --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: changeRunner(&flags, &lf, r, engine.Diff),
+		RunE: changeRunner(&flags, &lf, r, func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
+			return adoptDiff(adopt)(p, s)
+		}),
 	}
 	flags.register(cmd)
 	lf.register(cmd)
 	cmd.Flags().BoolVar(&r.autoApprove, "auto-approve", false, "apply without asking")
 	cmd.Flags().BoolVar(&r.detailed, "detailed-exitcode", false, "exit 0 when nothing had to change, 2 when changes were applied, 1 on error")
 	r.view.register(cmd, "what was planned and changed")
+	registerAdopt(cmd, &adopt)
 	r.sr.register(cmd, true)
 	return cmd
 }

@@ -70,6 +70,7 @@ type Summary struct {
 	Update  int `json:"update"`
 	Replace int `json:"replace"`
 	Delete  int `json:"delete"`
+	Adopt   int `json:"adopt"` // existing links taken over by marking them (adopt.go)
 	NoOp    int `json:"no_op"`
 }
 
@@ -118,6 +119,8 @@ func (c *Changes) finish() {
 			c.Summary.Replace++
 		case Delete:
 			c.Summary.Delete++
+		case Adopt:
+			c.Summary.Adopt++
 		default:
 			c.Summary.NoOp++
 		}

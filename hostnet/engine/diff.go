@@ -109,9 +109,10 @@ func newDiffer(p *plan.Plan, s *live.State) (*differ, error) {
 	return d, nil
 }
 
-// Diff compares plan p with live state s. It is a pure function: it reads nothing and changes
-// nothing. The result lists per object what changes and holds the ordered steps for Apply.
-func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
+// diffPlan compares plan p with live state s. It is a pure function: it reads nothing and
+// changes nothing. The result lists per object what changes and holds the ordered steps for
+// Apply. Diff and DiffAdopt (adopt.go) add the adoption rules for links hostnet did not create.
+func diffPlan(p *plan.Plan, s *live.State) (*Changes, error) {
 	d, err := newDiffer(p, s)
 	if err != nil {
 		return nil, err
@@ -328,7 +329,7 @@ func (d *differ) common(i plan.Interface, ch *Change, l *live.Link, skipMTU bool
 	_, isNIC := i.(*plan.NIC)
 	if l != nil {
 		if mark := Mark(obj); !isNIC && l.Alias != mark {
-			old := "(not managed by hostnet)"
+			old := unownedOwner
 			if a, ok := l.Mark(); ok {
 				old = live.MarkPrefix + a
 			}
@@ -1217,7 +1218,7 @@ func routeText(gw netip.Addr, dev string) string {
 // later apply never takes them for its own. Their alias is the caller's to restore.
 // Apply's read-back diff (plain Diff) then reports them as not converged on the mark.
 func DiffUnowned(p *plan.Plan, s *live.State, unowned map[string]bool) (*Changes, error) {
-	ch, err := Diff(p, s)
+	ch, err := diffPlan(p, s)
 	if err != nil || len(unowned) == 0 {
 		return ch, err
 	}

@@ -158,6 +158,8 @@ type Changes struct {
 
 // Summary counts objects by action.
 type Summary struct {
+	// Adopt counts existing links and networks hostnet takes over by marking them only.
+	Adopt   int `json:"adopt"`
 	Create  int `json:"create"`
 	Update  int `json:"update"`
 	Replace int `json:"replace"`
@@ -186,7 +188,7 @@ type Resource struct {
 	// libvirt_network.
 	Kind   string `json:"kind"`
 	Name   string `json:"name"`
-	Action string `json:"action"` // create, update, replace, delete
+	Action string `json:"action"` // adopt, create, update, replace, delete
 	// Attributes that change, old and new typed (null: absent).
 	Attributes []Attribute `json:"attributes"`
 	// Flaps lists the links that go down and come back up.
@@ -215,7 +217,7 @@ type Attribute struct {
 func ChangesOf(ch *engine.Changes, nets *libvirtnet.Changes, planned int, netErr error) *Changes {
 	c := &Changes{Resources: []Resource{}, Libvirt: Libvirt{Networks: planned, Foreign: []string{}}}
 	if ch != nil {
-		c.Summary = Summary{ch.Summary.Create, ch.Summary.Update, ch.Summary.Replace, ch.Summary.Delete, ch.Summary.NoOp}
+		c.Summary = Summary{ch.Summary.Adopt, ch.Summary.Create, ch.Summary.Update, ch.Summary.Replace, ch.Summary.Delete, ch.Summary.NoOp}
 		c.KernelOperations = ch.NumSteps
 		c.Changed = ch.HasChanges()
 		c.Resources = append(c.Resources, KernelResources(ch.ChangedObjects())...)
@@ -232,6 +234,8 @@ func ChangesOf(ch *engine.Changes, nets *libvirtnet.Changes, planned int, netErr
 		for _, n := range nets.Changes {
 			c.Resources = append(c.Resources, networkResource(n))
 			switch n.Action {
+			case libvirtnet.Adopt:
+				c.Summary.Adopt++
 			case libvirtnet.Create:
 				c.Summary.Create++
 			case libvirtnet.Update:

@@ -10,11 +10,12 @@ import (
 )
 
 var netSymbol = map[libvirtnet.Action]string{
-	libvirtnet.Create: "+", libvirtnet.Update: "~", libvirtnet.Replace: "-/+", libvirtnet.Delete: "-",
+	libvirtnet.Create: "+", libvirtnet.Update: "~", libvirtnet.Replace: "-/+", libvirtnet.Delete: "-", libvirtnet.Adopt: "=",
 }
 
 var netVerb = map[libvirtnet.Action]string{
 	libvirtnet.Create: "create", libvirtnet.Update: "update in place", libvirtnet.Replace: "restart", libvirtnet.Delete: "delete",
+	libvirtnet.Adopt: "adopt",
 }
 
 // NetworksText renders libvirt network changes in the style of Text (the full view).
@@ -76,8 +77,12 @@ func NetworksTextWith(ch *libvirtnet.Changes, opts Options) string {
 			b.WriteString("      # guests attached: " + list(g) + "\n")
 		}
 	}
-	fmt.Fprintf(&b, "\nLibvirt: %d to create, %d to update in place, %d to restart, %d to delete.\n",
-		counts[libvirtnet.Create], counts[libvirtnet.Update], counts[libvirtnet.Replace], counts[libvirtnet.Delete])
+	adopt := ""
+	if n := counts[libvirtnet.Adopt]; n > 0 {
+		adopt = fmt.Sprintf("%d to adopt, ", n)
+	}
+	fmt.Fprintf(&b, "\nLibvirt: %s%d to create, %d to update in place, %d to restart, %d to delete.\n",
+		adopt, counts[libvirtnet.Create], counts[libvirtnet.Update], counts[libvirtnet.Replace], counts[libvirtnet.Delete])
 	return b.String()
 }
 

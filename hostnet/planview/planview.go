@@ -5,6 +5,8 @@
 //     -/+ replace           the object is taken down (or deleted) and set up again; the links
 //     that flap are listed, with the reason
 //   - delete              a marked object the plan no longer has
+//     = adopt               an existing link hostnet did not create, already as planned: only
+//     the ownership mark is written
 //
 // Objects without changes are not shown. Text is the full view, one entry per object;
 // TextWith without Verbose is the compact view, which groups the instances of one for_each
@@ -28,6 +30,7 @@ var symbol = map[engine.Action]string{
 	engine.Update:  "~",
 	engine.Replace: "-/+",
 	engine.Delete:  "-",
+	engine.Adopt:   "=",
 }
 
 var verb = map[engine.Action]string{
@@ -35,6 +38,7 @@ var verb = map[engine.Action]string{
 	engine.Update:  "update in place",
 	engine.Replace: "replace",
 	engine.Delete:  "delete",
+	engine.Adopt:   "adopt",
 }
 
 // Render writes the changes as text.
@@ -101,8 +105,12 @@ func TextWith(ch *engine.Changes, opts Options) string {
 		}
 	}
 	s := ch.Summary
-	fmt.Fprintf(&b, "\nPlan: %d to create, %d to update in place, %d to replace, %d to delete (%d kernel operations).\n",
-		s.Create, s.Update, s.Replace, s.Delete, ch.NumSteps)
+	adopt := ""
+	if s.Adopt > 0 {
+		adopt = fmt.Sprintf("%d to adopt, ", s.Adopt)
+	}
+	fmt.Fprintf(&b, "\nPlan: %s%d to create, %d to update in place, %d to replace, %d to delete (%d kernel operations).\n",
+		adopt, s.Create, s.Update, s.Replace, s.Delete, ch.NumSteps)
 	return b.String()
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -155,4 +156,21 @@ func bridgeScenario(t *testing.T) *engine.Changes {
 
 func TestBridgeSettingsGolden(t *testing.T) {
 	golden(t, "bridge.golden", Text(bridgeScenario(t)))
+}
+
+// TestAdoptText: an adoption shows as "= adopt" with the owner it gets, and is counted.
+func TestAdoptText(t *testing.T) {
+	ch := &engine.Changes{
+		Objects: []engine.Change{{Address: "bond.bond0", Kind: "bond", Name: "bond0", Action: engine.Adopt,
+			Attrs:  []engine.AttrChange{{Name: "owner", Old: "(not managed by hostnet)", New: "hostnet:bond.bond0"}},
+			Reason: "exists, not created by hostnet, and matches the plan: only the ownership mark is written"}},
+		Summary: engine.Summary{Adopt: 1}, Changed: true, NumSteps: 1,
+	}
+	got := Text(ch)
+	for _, want := range []string{"  = adopt bond.bond0\n", "owner  (not managed by hostnet) → hostnet:bond.bond0",
+		"Plan: 1 to adopt, 0 to create, 0 to update in place, 0 to replace, 0 to delete (1 kernel operations)."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("lacks %q:\n%s", want, got)
+		}
+	}
 }

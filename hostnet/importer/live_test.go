@@ -1,0 +1,81 @@
+package importer
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/hostnet/hostnet/hostnet/bonding"
+	"github.com/hostnet/hostnet/hostnet/live"
+)
+
+// TestImportLive: a live state (an 802.3ad bond of two NICs, which the kernel reports
+// with the bond's MAC and keeps their own as the slaves' permanent MACs, a bridge on it
+// with a guest tap, a VLAN, a default route) becomes a plan that pins the NICs by their
+// permanent MACs, writes only options that differ from the kernel's defaults, leaves the
+// tap to libvirt, and validates.
+func TestImportLive(t *testing.T) {
+	mac := func(s string) net.HardwareAddr { m, _ := net.ParseMAC(s); return m }
+	up := uint32(unix.IFF_UP)
+	var opts bonding.Options
+	opts.Set(bonding.OptMode, bonding.Value{Num: uint64(bonding.LACP)})
+	opts.Set(bonding.OptMiimon, bonding.Value{Num: 100})
+	opts.Set(bonding.OptLACPRate, bonding.Value{Num: 1})
+	opts.Set(bonding.OptUpdelay, bonding.Value{Num: 0})
+	var rep [bonding.NumOptions]bool
+	for id := range rep {
+		rep[id] = true
+	}
+	bondMAC := mac("52:54:00:aa:00:01")
+	nic := func(idx int, name, perm string) *live.Link {
+		return &live.Link{Index: idx, Name: name, Kind: "veth", MAC: bondMAC, MTU: 9000, Flags: up, MasterIndex: 10,
+			SlaveKind: "bond", BondSlave: &live.BondSlave{PermMAC: mac(perm)}}
+	}
+	links := []*live.Link{
+		{Index: 1, Name: "lo", MTU: 65536, Flags: up | unix.IFF_LOOPBACK},
+		nic(2, "eno1", "52:54:00:aa:00:01"), nic(3, "eno2", "52:54:00:aa:00:02"),
+		{Index: 10, Name: "bond0", Kind: "bond", MAC: bondMAC, MTU: 9000, Flags: up, MasterIndex: 11,
+			Bond: &live.Bond{Options: opts, Reported: rep}},
+		{Index: 11, Name: "vmbr0", Kind: "bridge", MAC: bondMAC, MTU: 9000, Flags: up,
+			Bridge: &live.Bridge{ForwardDelay: 0, AgeingTime: 30000, MulticastSnooping: true},
+			Addrs:  []live.Addr{{Prefix: netip.MustParsePrefix("198.51.100.21/24")}, {Prefix: netip.MustParsePrefix("fe80::1/64")}}},
+		{Index: 12, Name: "tap100i0", Kind: "tun", MTU: 9000, Flags: up, MasterIndex: 11},
+		{Index: 13, Name: "bond0.50", Kind: "vlan", MTU: 9000, Flags: up, ParentIndex: 10, VLAN: &live.VLAN{ID: 50, Protocol: unix.ETH_P_8021Q},
+			Addrs: []live.Addr{{Prefix: netip.MustParsePrefix("203.0.113.21/24")}}},
+	}
+	routes := []live.Route{
+		{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("0.0.0.0/0"),
+			Gateway: netip.MustParseAddr("198.51.100.1"), OIF: 11, Protocol: unix.RTPROT_BOOT, Type: unix.RTN_UNICAST},
+		{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("203.0.113.128/25"),
+			Gateway: netip.MustParseAddr("203.0.113.1"), OIF: 13, Protocol: unix.RTPROT_BOOT, Type: unix.RTN_UNICAST},
+		{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN, Dst: netip.MustParsePrefix("198.51.100.0/24"),
+			OIF: 11, Protocol: unix.RTPROT_KERNEL, Scope: unix.RT_SCOPE_LINK, Type: unix.RTN_UNICAST},
+	}
+	doc := ImportLive(live.NewState(links, routes), Options{})
+	src := doc.HCL()
+	flat := squeeze(strings.ReplaceAll(string(src), "\n", " "))
+	for _, want := range []string{
+		`switch { lacp = true }`,
+		`nic "eno1" { mac = "52:54:00:aa:00:01" }`, `nic "eno2" { mac = "52:54:00:aa:00:02" }`,
+		`bond "bond0" { slaves = [nic.eno1, nic.eno2] mode = "802.3ad" miimon = 100 lacp_rate = "fast" mtu = 9000 }`,
+		`vlan "bond0_50" { link = bond.bond0 id = 50 mtu = 9000 addresses = ["203.0.113.21/24"] }`,
+		`bridge "vmbr0" { ports = [bond.bond0] stp = false forward_delay = 0 ageing_time = 300 vlan_filtering = false multicast_snooping = true mtu = 9000 addresses = ["198.51.100.21/24"] gateway = "198.51.100.1" }`,
+		`route "to_203_0_113_128_25" { to = "203.0.113.128/25" via = "203.0.113.1" dev = vlan.bond0_50 }`,
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("plan lacks %q:\n%s", want, src)
+		}
+	}
+	var diags bytes.Buffer
+	doc.WriteDiags(&diags)
+	if !strings.Contains(diags.String(), "link tap100i0: warning: tap100i0 is a tap on vmbr0 (a guest's): left to libvirt") {
+		t.Errorf("diagnostics:\n%s", diags.String())
+	}
+	if p, _, d := Check("live.hcl", src, nil); p == nil {
+		t.Fatal(d.Error())
+	}
+}
