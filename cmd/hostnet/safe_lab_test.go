@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -204,10 +205,18 @@ func newSafeLab(t *testing.T) *safeLab {
 		if b, err := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog)); err == nil && len(b) > 0 {
 			t.Logf("watchdog.log:\n%s", b)
 		}
-		if s, err := live.Read(netns.None()); err == nil {
-			if ch, err := engine.Diff(&plan.Plan{}, s); err == nil {
-				engine.Apply(t.Context(), netns.None(), ch)
-			}
+		// Every later test of the package starts from a clean kernel: a failed clean-up is
+		// this test's failure, not a mystery in the next one.
+		s, err := live.Read(netns.None())
+		var ch *engine.Changes
+		if err == nil {
+			ch, err = engine.Diff(&plan.Plan{}, s)
+		}
+		if err == nil {
+			_, err = engine.Apply(context.Background(), netns.None(), ch)
+		}
+		if err != nil {
+			t.Errorf("clean-up: removing what hostnet built: %v", err)
 		}
 		tp.Close()
 	})
