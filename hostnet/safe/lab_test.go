@@ -205,9 +205,13 @@ func afterPlan() *plan.Plan {
 	return p
 }
 
+// adoptUser is the operator's consent (apply --adopt) to take over and change bruser, the
+// bridge someone else created: without it the apply refuses to touch it.
+var adoptUser = map[string]bool{"bruser": true}
+
 func mustApply(t *testing.T, p *plan.Plan) {
 	t.Helper()
-	ch, err := engine.Diff(p, readFor(t, p))
+	ch, err := engine.DiffAdopt(p, readFor(t, p), adoptUser)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +244,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 	if !slices.Contains(pre, staticRoute) {
 		t.Fatalf("static route not set up:\n%s", strings.Join(pre, "\n"))
 	}
-	ch, err := engine.Diff(after, readFor(t, after))
+	ch, err := engine.DiffAdopt(after, readFor(t, after), adoptUser)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +260,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 	var worst, total time.Duration
 	for k := 1; k <= n; k++ {
 		s := readFor(t, after) // as the CLI takes it
-		ch, err := engine.Diff(after, s)
+		ch, err := engine.DiffAdopt(after, s, adoptUser)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,7 +299,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 	}
 	// And the apply itself works from there.
 	s := readFor(t, after)
-	if ch, err = engine.Diff(after, s); err != nil {
+	if ch, err = engine.DiffAdopt(after, s, adoptUser); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Apply(context.Background(), netns.None(), dir, Take(s, after, "apply"), ch, false); err != nil {
