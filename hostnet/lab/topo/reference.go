@@ -81,9 +81,9 @@ const (
 var ReferenceNICs = [2]struct {
 	Name string
 	MAC  string
-}{{"eth0", "52:54:00:00:00:01"}, {"eth1", "52:54:00:00:00:02"}}
+}{{"uplink0", "52:54:00:00:00:01"}, {"uplink1", "52:54:00:00:00:02"}}
 
-// Reference is the reference hypervisor: NICs labelled eth0 and eth1 in bond0,
+// Reference is the reference hypervisor: NICs labelled uplink0 and uplink1 in bond0,
 // bridge br0 on bond0 with HostIP/24, a guest behind br0 at GuestIP/24 and
 // a remote behind the switch at RemoteIP/24.
 type Reference struct {
