@@ -196,12 +196,22 @@ func KernelNICName(i int) string {
 }
 
 // AddNIC plugs a NIC of the simulated hypervisor into the switch: a veth
-// named KernelNICName (with mac) that stays in the root ns, DOWN and
-// unconfigured for the code under test, and whose peer p-<name> is a port of
-// sw0 (or of the switch LAG), up. label is how the caller refers to the NIC
-// (NIC, CutNIC, AddBond); it is never the kernel's name.
+// named by the first KernelNICName that is neither taken nor any NIC's label
+// (with mac), that stays in the root ns, DOWN and unconfigured for the code
+// under test, and whose peer p-<name> is a port of sw0 (or of the switch
+// LAG), up. label is how the caller refers to the NIC (NIC, CutNIC, AddBond);
+// it is never the kernel's name, even when it looks like one (a plan's `nic
+// "eno1"` gets another name, so that a label used as a kernel name fails).
 func (t *Topology) AddNIC(label string, mac net.HardwareAddr) error {
-	return t.AddNICNamed(label, KernelNICName(len(t.nics)), mac)
+	used := map[string]bool{label: true}
+	for _, n := range t.nics {
+		used[n.label], used[n.name] = true, true
+	}
+	k := 0
+	for used[KernelNICName(k)] {
+		k++
+	}
+	return t.AddNICNamed(label, KernelNICName(k), mac)
 }
 
 // AddNICNamed is AddNIC with the kernel name chosen by the caller.
@@ -210,8 +220,8 @@ func (t *Topology) AddNICNamed(label, name string, mac net.HardwareAddr) error {
 		return err
 	}
 	for _, n := range t.nics {
-		if n.label == label || n.name == name {
-			return fmt.Errorf("topo: NIC %s (%s) added twice", label, name)
+		if n.label == label || n.name == name || n.name == label || n.label == name {
+			return fmt.Errorf("topo: NIC %s (%s): label or name already used by NIC %s (%s)", label, name, n.label, n.name)
 		}
 	}
 	peer := peerName(name)
