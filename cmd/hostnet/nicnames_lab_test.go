@@ -3,10 +3,20 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/vishvananda/netns"
+
+	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
+	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/hostnet/safe"
 )
 
 // kernelNamesPlan is the issue's case: NICs found by MAC whose kernel names (eno1,
@@ -86,6 +96,100 @@ func TestCLIKernelNICNames(t *testing.T) {
 			if code != st.code || !strings.Contains(out+errs, w) {
 				t.Fatalf("hostnet %s: exit %d (want %d), output lacks %q:\n%s%s", strings.Join(st.args, " "), code, st.code, w, out, errs)
 			}
+		}
+	}
+}
+
+// renamePlan renames the NIC found by MAC 52:54:00:00:0d:01 (eno1 in the lab) to wan0 and
+// makes it the bond's primary.
+const renamePlan = `nic "uplink0" {
+  mac  = "52:54:00:00:0d:01"
+  name = "wan0"
+}
+nic "uplink1" { mac = "52:54:00:00:0d:02" }
+
+bond "bond0" {
+  slaves  = [nic.uplink0, nic.uplink1]
+  mode    = "active-backup"
+  miimon  = 100
+  primary = nic.uplink0
+}
+
+bridge "br0" {
+  ports     = [bond.bond0]
+  addresses = ["198.51.100.10/24"]
+}
+`
+
+// A NIC the plan renames (name = "wan0") is renamed, named so in the bond's primary, and
+// the rename is undone by a rollback of an apply killed before its end.
+func TestCLIRenamedNIC(t *testing.T) {
+	tp := labNICs(t, "52:54:00:00:0d:01", "52:54:00:00:0d:02")
+	first := tp.NIC("uplink0")
+	dir := filepath.Join(t.TempDir(), "state")
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	if err := os.WriteFile(file, []byte(renamePlan), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hostnet(t, dir, nil, "destroy", "--auto-approve", file) })
+	s, err := live.Read(netns.None())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre := safe.Normalized(s)
+	p, _, diags := loadAndValidate(file, (&planFlags{}).options())
+	if p == nil {
+		t.Fatal(diags)
+	}
+	ch, err := engine.Diff(p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := ch.Steps()
+	if !slices.ContainsFunc(steps, func(st engine.Step) bool { return st.Desc == "rename "+first+" to wan0" }) {
+		t.Fatalf("no rename of %s in:\n%v", first, steps)
+	}
+
+	// Killed just before its last kernel operation, after the rename: rollback undoes it.
+	crash := []string{fmt.Sprintf("%s=%d", envCrashAt, len(steps))}
+	if code, out := hostnet(t, dir, crash, "apply", "--auto-approve", file); code != -1 {
+		t.Fatalf("apply was not killed: exit %d\n%s", code, out)
+	}
+	if tp.NIC("uplink0") != "wan0" {
+		t.Fatalf("the killed apply had not renamed %s yet (it is %s)", first, tp.NIC("uplink0"))
+	}
+	if code, out := hostnet(t, dir, nil, "rollback"); code != 0 {
+		t.Fatalf("rollback: exit %d\n%s", code, out)
+	}
+	s, err = live.Read(netns.None())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := lineDiff(pre, safe.Normalized(s)); d != "" || tp.NIC("uplink0") != first {
+		t.Fatalf("rollback did not restore (NIC is %s):\n%s", tp.NIC("uplink0"), d)
+	}
+
+	if code, out := hostnet(t, dir, nil, "apply", "--auto-approve", file); code != 0 {
+		t.Fatalf("apply: exit %d\n%s", code, out)
+	}
+	if got := tp.NIC("uplink0"); got != "wan0" {
+		t.Fatalf("NIC uplink0 is %s, want wan0", got)
+	}
+	if b, _ := os.ReadFile("/sys/class/net/bond0/bonding/primary"); string(b) != "wan0\n" {
+		t.Errorf("bond0 primary %q, want wan0", b)
+	}
+	if err := topo.WaitActive("bond0", "wan0", 3*time.Second); err != nil {
+		t.Error(err)
+	}
+	for _, st := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "--detailed-exitcode", file}, "No changes"},
+		{[]string{"status", "--plan", file}, "No drift"},
+	} {
+		if code, out := hostnet(t, dir, nil, st.args...); code != 0 || !strings.Contains(out, st.want) {
+			t.Fatalf("hostnet %s: exit %d\n%s", strings.Join(st.args, " "), code, out)
 		}
 	}
 }
