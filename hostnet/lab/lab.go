@@ -244,17 +244,13 @@ func Run(ctx context.Context, opts Options, argv []string) (Result, error) {
 	}
 	defer console.Close()
 
-	preload, err := xstatePreload()
-	if err != nil {
-		return Result{}, err
-	}
 	umid := filepath.Base(base)
 	cmd := exec.Command(UMLBinary,
 		"mem="+opts.Mem, "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "ro",
 		"umid="+umid, "uml_dir="+umlDir,
 		"con=null", "con0=null,fd:1", "quiet",
 		"init="+filepath.Join(share, "init.sh"))
-	cmd.Env = append(os.Environ(), "TMPDIR="+memDir, "LD_PRELOAD="+preload)
+	cmd.Env = append(os.Environ(), "TMPDIR="+memDir)
 	cmd.Stdout, cmd.Stderr = console, console // stdin: /dev/null
 	// Own process group: linux.uml forks helpers that SIGKILL of the main
 	// pid would orphan; we kill -pgid instead.
