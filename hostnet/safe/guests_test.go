@@ -27,6 +27,9 @@ func guestHost(taps map[string]string) *live.State {
 		}
 		idx++
 	}
+	if mac, ok := taps["br0"]; ok { // a bridge wears the lowest MAC of its ports
+		links[1].MAC, _ = net.ParseMAC(mac)
+	}
 	return live.NewState(links, nil)
 }
 
@@ -45,18 +48,22 @@ func portNames(p *plan.Plan) []string {
 // never applied to another device that took its name.
 func TestRestoreLeavesGuestsAlone(t *testing.T) {
 	const a, b, c = "fe:54:00:00:00:0a", "fe:54:00:00:00:0b", "fe:54:00:00:00:0c"
-	snap := Take(guestHost(map[string]string{"vnet0": a, "vnet1": b}), nil, "test")
+	then := map[string]string{"vnet0": a, "vnet1": b}
 	for _, tc := range []struct {
 		name      string
-		now       map[string]string
+		then, now map[string]string
 		wantPorts []string
 	}{
-		{"unchanged", map[string]string{"vnet0": a, "vnet1": b}, []string{"eno1", "vnet0", "vnet1"}},
-		{"guest stopped", map[string]string{"vnet0": a}, []string{"eno1", "vnet0"}},
-		{"guest started", map[string]string{"vnet0": a, "vnet1": b, "vnet2": c}, []string{"eno1", "vnet0", "vnet1"}},
-		{"name reused by another guest", map[string]string{"vnet0": a, "vnet1": c}, []string{"eno1", "vnet0"}},
+		{"unchanged", then, map[string]string{"vnet0": a, "vnet1": b}, []string{"eno1", "vnet0", "vnet1"}},
+		{"guest stopped", then, map[string]string{"vnet0": a}, []string{"eno1", "vnet0"}},
+		// The bridge wore the stopped guest's MAC, and a restore pinned it there.
+		{"guest stopped, its MAC on the bridge", map[string]string{"vnet0": a, "vnet1": b, "br0": b},
+			map[string]string{"vnet0": a, "br0": b}, []string{"eno1", "vnet0"}},
+		{"guest started", then, map[string]string{"vnet0": a, "vnet1": b, "vnet2": c}, []string{"eno1", "vnet0", "vnet1"}},
+		{"name reused by another guest", then, map[string]string{"vnet0": a, "vnet1": c}, []string{"eno1", "vnet0"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			snap := Take(guestHost(tc.then), nil, "test")
 			s := guestHost(tc.now)
 			p, err := snap.PlanFor(s)
 			if err != nil {

@@ -304,8 +304,10 @@ func (snap *Snapshot) PlanFor(s *live.State) (*plan.Plan, error) {
 }
 
 // liveMACs is the set of every MAC address (current, permanent, a bond slave's permanent)
-// of s's links, as text. A NIC-kind snapshot link whose MACs are all missing is gone: the
-// engine finds NICs by MAC, whatever their name now. "" is never in the set.
+// of s's NIC-kind links, as text. A NIC-kind snapshot link whose MACs are all missing is
+// gone: the engine finds NICs by MAC, whatever their name now. Bonds, bridges and VLANs
+// are left out: a bridge wears the lowest MAC of its ports, which may be a guest's that is
+// gone. "" is never in the set.
 func liveMACs(s *live.State) map[string]bool {
 	out := make(map[string]bool, 2*len(s.Links))
 	add := func(m net.HardwareAddr) {
@@ -314,6 +316,9 @@ func liveMACs(s *live.State) map[string]bool {
 		}
 	}
 	for _, l := range s.Links {
+		if !nicKind(l.Kind) {
+			continue
+		}
 		add(l.MAC)
 		add(l.PermMAC)
 		if l.BondSlave != nil {
