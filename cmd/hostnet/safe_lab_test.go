@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -204,7 +205,11 @@ func newSafeLab(t *testing.T) *safeLab {
 		}
 		if s, err := live.Read(netns.None()); err == nil {
 			if ch, err := engine.Diff(&plan.Plan{}, s); err == nil {
-				engine.Apply(t.Context(), netns.None(), ch)
+				// Not t.Context(): it is cancelled before cleanups run, and Apply would
+				// leave everything in place for the next test.
+				if _, err := engine.Apply(context.Background(), netns.None(), ch); err != nil {
+					t.Errorf("cleanup: %v", err)
+				}
 			}
 		}
 		tp.Close()
