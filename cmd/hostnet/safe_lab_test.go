@@ -96,7 +96,8 @@ func hostnet(t *testing.T, dir string, env []string, args ...string) (int, strin
 
 const safeMAC0, safeMAC1 = "52:54:00:00:0d:01", "52:54:00:00:0d:02"
 
-// The host before every test here: what basePlan makes of two NICs.
+// The host before every test here: what basePlan makes of two NICs. It says the MTU, so
+// that going back to it from changedPlan (mtu 9000) gives the very same state.
 const basePlan = `nic "uplink0" { mac = "52:54:00:00:0d:01" }
 nic "uplink1" { mac = "52:54:00:00:0d:02" }
 
@@ -104,6 +105,7 @@ bond "bond0" {
   slaves = [nic.uplink0, nic.uplink1]
   mode   = "active-backup"
   miimon = 100
+  mtu    = 1500
 }
 
 bridge "br0" {
