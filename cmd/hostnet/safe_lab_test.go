@@ -337,7 +337,13 @@ func TestCLIDeadmanRestoresWhenUnconfirmed(t *testing.T) {
 	if d := lineDiff(pre, normalized(t)); d != "" {
 		t.Fatalf("not restored:\n%s", d)
 	}
-	log, _ := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog))
+	// The watchdog logs its result just after it removed the pending confirmation.
+	var log []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if log, _ = os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog)); bytes.Contains(log, []byte("after the deadline")) {
+			break
+		}
+	}
 	t.Logf("restored %s after apply (timer %s); watchdog log:\n%s", took.Round(time.Millisecond), timer, log)
 	// The restore must wait for the timer: the watchdog logs when it restored relative to
 	// its deadline. (Its end is bounded by waitGone above; how soon after the deadline it
