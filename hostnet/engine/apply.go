@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,9 @@ func (e *NotConvergedError) Error() string {
 			default:
 				lines = append(lines, fmt.Sprintf("%s: %s is %s, the plan wants %s", c.Address, a.Name, a.Old, a.New))
 			}
+			if a.Why != "" {
+				lines[len(lines)-1] += " (" + a.Why + ")"
+			}
 		}
 	}
 	return "the kernel did not take the whole plan: " + strings.Join(lines, "; ")
@@ -129,6 +133,7 @@ func Apply(ctx context.Context, ns netns.NsHandle, ch *Changes) (*Report, error)
 	rep.Message = fmt.Sprintf("applied %d steps", rep.Steps)
 	if again.HasChanges() {
 		rep.Unconverged = again.ChangedObjects()
+		explainDowned(rep.Unconverged, ch.downed)
 		rep.Message += ", not converged"
 		return rep, &NotConvergedError{Changes: rep.Unconverged}
 	}
@@ -215,4 +220,29 @@ func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep 
 		start = end
 	}
 	return nil
+}
+
+// explainDowned says why an IPv6 address, a gateway or a route is missing after an apply
+// that set links down and up (a bond replace): the kernel removed it with the link, and
+// adding it back did not hold.
+func explainDowned(objs []Change, downed []string) {
+	if len(downed) == 0 {
+		return
+	}
+	links := strings.Join(downed, ", ")
+	for k := range objs {
+		c := &objs[k]
+		for j := range c.Attrs {
+			a := &c.Attrs[j]
+			if a.Old != "" || a.New == "" {
+				continue
+			}
+			switch {
+			case a.Name == "address" && strings.Contains(a.New, ":") && slices.Contains(downed, c.Name):
+				a.Why = c.Name + " went down and up in this apply, and " + whyIPv6Gone + " unless keep_addr_on_down is set"
+			case a.Name == "gateway" || a.Name == "route":
+				a.Why = links + " went down and up in this apply, and " + whyRouteGone
+			}
+		}
+	}
 }
