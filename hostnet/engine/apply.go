@@ -140,7 +140,28 @@ func Apply(ctx context.Context, ns netns.NsHandle, ch *Changes) (*Report, error)
 	return rep, nil
 }
 
+// ProgressFunc is told how far an Apply is: done of total kernel operations, and the phase
+// of the next one. It runs on the applying goroutine, after each batch: keep it cheap.
+type ProgressFunc func(done, total int, phase Phase)
+
+type progressKey struct{}
+
+// WithProgress returns a context whose Apply reports its progress to f (a terminal's
+// progress line). Progress is optional, so it travels in the context rather than in
+// every caller's arguments.
+func WithProgress(ctx context.Context, f ProgressFunc) context.Context {
+	return context.WithValue(ctx, progressKey{}, f)
+}
+
+func progressOf(ctx context.Context) ProgressFunc {
+	if f, ok := ctx.Value(progressKey{}).(ProgressFunc); ok && f != nil {
+		return f
+	}
+	return func(int, int, Phase) {}
+}
+
 func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep *Report) error {
+	progress := progressOf(ctx)
 	r := newResolver(ch.state)
 	steps := ch.steps
 	n := BatchSize
@@ -151,6 +172,7 @@ func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		progress(start, len(steps), steps[start].Phase)
 		if o := &steps[start].op; o.sysctl() {
 			// A sysctl write runs on its own, after the requests before it are answered
 			// (the bridge it names exists by then).
@@ -219,6 +241,7 @@ func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep 
 		}
 		start = end
 	}
+	progress(len(steps), len(steps), PhaseFinal)
 	return nil
 }
 

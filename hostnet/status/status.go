@@ -45,7 +45,7 @@ type Bond struct {
 	Updelay     uint64   `json:"updelay_ms"`
 	Downdelay   uint64   `json:"downdelay_ms"`
 	Slaves      []Slave  `json:"slaves"`
-	Addresses   []string `json:"addresses,omitempty"`
+	Addresses   []string `json:"addresses"`
 	LACP        *LACP    `json:"lacp,omitempty"` // 802.3ad only
 }
 
@@ -104,7 +104,7 @@ type Bridge struct {
 	State     string   `json:"state"`
 	STP       bool     `json:"stp"`
 	Ports     []string `json:"ports"`
-	Addresses []string `json:"addresses,omitempty"`
+	Addresses []string `json:"addresses"`
 }
 
 // VLAN is one VLAN link.
