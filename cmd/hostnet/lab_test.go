@@ -239,7 +239,7 @@ func TestCLILibvirtNetworks(t *testing.T) {
 // the schema and says what happened, with typed values; --detailed-exitcode tells changed
 // from unchanged for apply and destroy too; destroy names the libvirt networks it deleted.
 func TestCLIJSONDocuments(t *testing.T) {
-	labNICs(t, "52:54:00:00:0c:01", "52:54:00:00:0c:02")
+	tp := labNICs(t, "52:54:00:00:0c:01", "52:54:00:00:0c:02")
 	file := filepath.Join(t.TempDir(), "plan.hcl")
 	os.WriteFile(file, []byte(netPlan), 0o644)
 	state := "--state-dir=" + t.TempDir()
@@ -271,7 +271,8 @@ func TestCLIJSONDocuments(t *testing.T) {
 			if a.Name == "miimon" && (a.Old != nil || a.New != float64(100)) {
 				t.Errorf("bond.bond0 miimon: %#v → %#v, want null → 100", a.Old, a.New)
 			}
-			if a.Name == "slaves" && !reflect.DeepEqual(a.New, []any{"uplink0", "uplink1"}) {
+			// The NICs by the names the kernel gave them, not by their labels.
+			if a.Name == "slaves" && !reflect.DeepEqual(a.New, []any{tp.NIC("uplink0"), tp.NIC("uplink1")}) {
 				t.Errorf("bond.bond0 slaves: %#v", a.New)
 			}
 		}
