@@ -175,7 +175,7 @@ func measureCell(v Verdict) (measured, error) {
 	if err != nil {
 		return m, err
 	}
-	m.kmsg = probe.Summarize(msgs, "bond0", "br0", "eth0", "eth1")
+	m.kmsg = probe.Summarize(msgs, append([]string{"bond0", "br0"}, r.NICs()...)...)
 	for _, s := range m.kmsg {
 		if strings.Contains(s, "own address as source address") {
 			m.OwnAddress = true

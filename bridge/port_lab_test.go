@@ -185,7 +185,7 @@ func TestStickyFDB(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := topo.WaitActive("bond0", "eth0", 3*time.Second); err != nil {
+	if err := topo.WaitActive("bond0", r.NIC("uplink0"), 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

@@ -55,9 +55,17 @@ func hostFor(t *testing.T, p *plan.Plan) *topo.Topology {
 	if err != nil {
 		t.Fatal(err)
 	}
+	labels := map[string]bool{}
 	for _, n := range p.NICs {
 		if err := tp.AddNIC(n.Name, n.MAC); err != nil {
 			t.Fatal(err)
+		}
+		labels[n.Name] = true
+	}
+	// As on a real host, the kernel's names are not the plan's labels.
+	for _, name := range tp.NICs() {
+		if labels[name] {
+			t.Fatalf("the lab named a NIC %s, which is a label of the plan", name)
 		}
 	}
 	return tp

@@ -30,7 +30,7 @@ func TestGuestOverBond(t *testing.T) {
 	}
 	t.Cleanup(func() { tp.Close() })
 	macs := []string{"52:54:00:e2:e0:01", "52:54:00:e2:e0:02"}
-	for i, nic := range []string{"eth0", "eth1"} {
+	for i, nic := range []string{"uplink0", "uplink1"} {
 		mac, _ := net.ParseMAC(macs[i])
 		if err := tp.AddNIC(nic, mac); err != nil {
 			t.Fatal(err)
@@ -53,7 +53,7 @@ func TestGuestOverBond(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { netlink.LinkDel(br); netlink.LinkDel(bond) })
-	for _, nic := range []string{"eth0", "eth1"} {
+	for _, nic := range tp.NICs() {
 		l, _ := netlink.LinkByName(nic)
 		netlink.LinkSetDown(l)
 		if err := netlink.LinkSetBondSlave(l, bond); err != nil {

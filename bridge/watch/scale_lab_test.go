@@ -75,8 +75,8 @@ func TestAnnounceScale(t *testing.T) {
 				for _, step := range []struct {
 					act    func(string) error
 					active string
-				}{{r.CutNIC, "eth1"}, {r.RestoreNIC, "eth0"}} {
-					if err := step.act("eth0"); err != nil {
+				}{{r.CutNIC, r.NIC("uplink1")}, {r.RestoreNIC, r.NIC("uplink0")}} {
+					if err := step.act("uplink0"); err != nil {
 						t.Fatal(err)
 					}
 					if err := topo.WaitActive("bond0", step.active, 5*time.Second); err != nil {

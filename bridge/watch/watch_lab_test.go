@@ -47,25 +47,26 @@ func (s *syncBuffer) Lines(substr string) []string {
 }
 
 // activeBackupPrimary is the reference hypervisor with bond0
-// active-backup, miimon 10, primary eth0, active on eth0.
+// active-backup, miimon 10, primary uplink0, active on uplink0.
 func activeBackupPrimary(t *testing.T) *topo.Reference {
 	t.Helper()
-	eth0 := -1
+	up0 := -1
+	first := topo.KernelNICName(0) // uplink0, the reference's first NIC
 	r, err := topo.NewReference("", func(b *netlink.Bond) {
 		b.Mode, b.Miimon = netlink.BOND_MODE_ACTIVE_BACKUP, 10
 		// The NICs exist by now; the kernel records the primary by name
-		// and applies it when eth0 is enslaved.
-		if l, err := netlink.LinkByName("eth0"); err == nil {
-			b.Primary, eth0 = l.Attrs().Index, l.Attrs().Index
+		// and applies it when uplink0 is enslaved.
+		if l, err := netlink.LinkByName(first); err == nil {
+			b.Primary, up0 = l.Attrs().Index, l.Attrs().Index
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	primary, _ := os.ReadFile("/sys/class/net/bond0/bonding/primary")
-	if err := topo.WaitActive("bond0", "eth0", 3*time.Second); err != nil || eth0 < 0 || string(primary) != "eth0\n" {
+	if err := topo.WaitActive("bond0", r.NIC("uplink0"), 3*time.Second); err != nil || up0 < 0 || string(primary) != r.NIC("uplink0")+"\n" {
 		r.Close()
-		t.Fatalf("primary %q (eth0 is %d): %v", primary, eth0, err)
+		t.Fatalf("primary %q (uplink0 is %d): %v", primary, up0, err)
 	}
 	return r
 }
@@ -193,14 +194,14 @@ func TestAnnounceOnFailover(t *testing.T) {
 		act    func(string) error
 		active string
 	}{
-		{"failover", r.CutNIC, "eth1"},
-		{"failback", r.RestoreNIC, "eth0"},
+		{"failover", r.CutNIC, r.NIC("uplink1")},
+		{"failback", r.RestoreNIC, r.NIC("uplink0")},
 	} {
 		c, err := probe.StartCapture(r.Remote, "eth0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := step.act("eth0"); err != nil {
+		if err := step.act("uplink0"); err != nil {
 			t.Fatal(err)
 		}
 		if err := topo.WaitActive("bond0", step.active, 3*time.Second); err != nil {
@@ -259,11 +260,11 @@ func TestKernelFailoverEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ev.Close()
-	eth1, _ := netlink.LinkByName("eth1")
-	if err := r.CutNIC("eth0"); err != nil {
+	up1, _ := netlink.LinkByName(r.NIC("uplink1"))
+	if err := r.CutNIC("uplink0"); err != nil {
 		t.Fatal(err)
 	}
-	defer r.RestoreNIC("eth0")
+	defer r.RestoreNIC("uplink0")
 	seen := map[uint32]linkMsg{}
 	timeout := time.AfterFunc(2*time.Second, func() { ev.Close() })
 	defer timeout.Stop()
@@ -278,8 +279,8 @@ func TestKernelFailoverEvent(t *testing.T) {
 			}
 		}
 	}
-	if m := seen[iflaEventBondingFailover]; m.Kind != "bond" || m.ActiveSlave != eth1.Attrs().Index || m.Name != "bond0" {
-		t.Errorf("failover event %+v, want bond0 with active slave eth1 (%d)", m, eth1.Attrs().Index)
+	if m := seen[iflaEventBondingFailover]; m.Kind != "bond" || m.ActiveSlave != up1.Attrs().Index || m.Name != "bond0" {
+		t.Errorf("failover event %+v, want bond0 with active slave %s (%d)", m, up1.Attrs().Name, up1.Attrs().Index)
 	}
 	t.Logf("events: %+v", seen)
 }
@@ -299,34 +300,34 @@ func failbackRun(t *testing.T, r *topo.Reference, bound time.Duration) (gap time
 	}
 	defer pinger.Stop(0)
 	time.Sleep(200 * time.Millisecond)
-	if err := r.CutNIC("eth0"); err != nil {
+	if err := r.CutNIC("uplink0"); err != nil {
 		t.Fatal(err)
 	}
-	if err := topo.WaitActive("bond0", "eth1", 3*time.Second); err != nil {
+	if err := topo.WaitActive("bond0", r.NIC("uplink1"), 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	// Wait for the switch to have the guest on eth1's port.
 	for deadline := time.Now().Add(3 * time.Second); ; {
-		if p, _ := r.SwitchPortOf(r.Guest.MAC); p == r.NICPort("eth1") {
+		if p, _ := r.SwitchPortOf(r.Guest.MAC); p == r.NICPort("uplink1") {
 			break
 		} else if time.Now().After(deadline) {
-			t.Fatalf("after the cut the switch has the guest on %q, want %s", p, r.NICPort("eth1"))
+			t.Fatalf("after the cut the switch has the guest on %q, want %s", p, r.NICPort("uplink1"))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond)
 	restored := time.Now()
-	if err := r.RestoreNIC("eth0"); err != nil {
+	if err := r.RestoreNIC("uplink0"); err != nil {
 		t.Fatal(err)
 	}
-	if err := topo.WaitActive("bond0", "eth0", 3*time.Second); err != nil {
+	if err := topo.WaitActive("bond0", r.NIC("uplink0"), 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	failedBack := time.Since(restored)
 	// Stop bound after the restore, or 500 ms after the switch has the
 	// guest back on eth0's port.
 	for deadline := restored.Add(bound); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if p, _ := r.SwitchPortOf(r.Guest.MAC); p == r.NICPort("eth0") {
+		if p, _ := r.SwitchPortOf(r.Guest.MAC); p == r.NICPort("uplink0") {
 			time.Sleep(500 * time.Millisecond)
 			break
 		}
@@ -476,7 +477,7 @@ func TestAnnounceBounds(t *testing.T) {
 			}
 		})
 	}
-	if _, err := (&Watcher{}).Announce("eth0"); err == nil {
+	if _, err := (&Watcher{}).Announce(topo.KernelNICName(0)); err == nil {
 		t.Error("Announce on a non-bond succeeded")
 	}
 }

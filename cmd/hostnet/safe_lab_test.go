@@ -3,9 +3,9 @@
 package main
 
 import (
-	"context"
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -98,7 +98,8 @@ func hostnet(t *testing.T, dir string, env []string, args ...string) (int, strin
 
 const safeMAC0, safeMAC1 = "52:54:00:00:0d:01", "52:54:00:00:0d:02"
 
-// The host before every test here: what basePlan makes of two NICs.
+// The host before every test here: what basePlan makes of two NICs. It says the MTU, so
+// that going back to it from changedPlan (mtu 9000) gives the very same state.
 const basePlan = `nic "uplink0" { mac = "52:54:00:00:0d:01" }
 nic "uplink1" { mac = "52:54:00:00:0d:02" }
 
@@ -106,6 +107,7 @@ bond "bond0" {
   slaves = [nic.uplink0, nic.uplink1]
   mode   = "active-backup"
   miimon = 100
+  mtu    = 1500
 }
 
 bridge "br0" {
@@ -341,7 +343,13 @@ func TestCLIDeadmanRestoresWhenUnconfirmed(t *testing.T) {
 	if d := lineDiff(pre, normalized(t)); d != "" {
 		t.Fatalf("not restored:\n%s", d)
 	}
-	log, _ := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog))
+	// The watchdog logs its result just after it removed the pending confirmation.
+	var log []byte
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if log, _ = os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog)); bytes.Contains(log, []byte("after the deadline")) {
+			break
+		}
+	}
 	t.Logf("restored %s after apply (timer %s); watchdog log:\n%s", took.Round(time.Millisecond), timer, log)
 	// The restore must wait for the timer: the watchdog logs when it restored relative to
 	// its deadline. (Its end is bounded by waitGone above; how soon after the deadline it

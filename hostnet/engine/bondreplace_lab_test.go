@@ -114,7 +114,7 @@ func lacpHost(t *testing.T) *topo.Topology {
 	for _, n := range []struct {
 		name string
 		mac  net.HardwareAddr
-	}{{"eth0", mac0}, {"eth1", mac1}} {
+	}{{"uplink0", mac0}, {"uplink1", mac1}} {
 		if err := tp.AddNIC(n.name, n.mac); err != nil {
 			t.Fatal(err)
 		}
@@ -122,14 +122,14 @@ func lacpHost(t *testing.T) *topo.Topology {
 	return tp
 }
 
-// partnerSeesActor captures the LACPDUs that reach the switch on the port of eth0 (IEEE
+// partnerSeesActor captures the LACPDUs that reach the switch on the port of uplink0 (IEEE
 // 802.1AX: slow protocols ethertype 0x8809, subtype 1, actor system at bytes 6-11 of the
 // LACPDU) until the last n all carry want as actor system, and fails with what it saw when
 // that does not happen within timeout. The last n, not the first: a LACPDU sent before the
 // replace may still be on its way when the capture starts.
 func partnerSeesActor(t *testing.T, tp *topo.Topology, want net.HardwareAddr, n int, timeout time.Duration) {
 	t.Helper()
-	c, err := probe.StartCapture(tp.Switch(), tp.NICPort("eth0"))
+	c, err := probe.StartCapture(tp.Switch(), tp.NICPort("uplink0"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,8 @@ func routeAddr(r *plan.Route) string {
 }
 
 type bondDiff struct {
-	link       *live.Link // nil: created
+	want       *bonding.Options // the plan's options in kernel names (wantOptions)
+	link       *live.Link       // nil: created
 	opts       []bonding.ID
 	disruptive bool
 	// macNeedsDown: the planned mac is the 802.3ad actor system id, taken only by a bond
@@ -610,14 +611,14 @@ func (d *differ) nic(n *plan.NIC) {
 // planBond compares the option sets before anything else, so that the NICs know whether
 // their bond goes through the down/release/re-enslave sequence.
 func (d *differ) planBond(b *plan.Bond) {
-	bd := &bondDiff{}
+	bd := &bondDiff{want: d.wantOptions(b)}
 	d.bonds[b] = bd
 	l := d.s.Link(b.Name)
 	if l == nil || l.Kind != "bond" || l.Bond == nil || d.gone[l.Index] {
 		return
 	}
 	bd.link = l
-	want, have := &b.Options, &l.Bond.Options
+	want, have := bd.want, &l.Bond.Options
 	mode := want.Mode()
 	for id := bonding.ID(0); id < bonding.NumOptions; id++ {
 		o := &bonding.Table[id]
@@ -647,6 +648,22 @@ func (d *differ) planBond(b *plan.Bond) {
 	if bd.disruptive {
 		d.markDowned(l)
 	}
+}
+
+// wantOptions is b's options as the kernel names things: primary and active_slave carry
+// the kernel name of their NIC. The plan gives the NIC, whose label is its kernel name
+// only when the plan renames it; a NIC found by MAC keeps the name the kernel gave it.
+func (d *differ) wantOptions(b *plan.Bond) *bonding.Options {
+	o := b.Options
+	for _, x := range []struct {
+		id  bonding.ID
+		nic *plan.NIC
+	}{{bonding.OptPrimary, b.Primary}, {bonding.OptActiveSlave, b.ActiveSlave}} {
+		if name, ok := d.name[x.nic]; ok && x.nic != nil && o.IsSet(x.id) {
+			o.Set(x.id, bonding.Value{Iface: name})
+		}
+	}
+	return &o
 }
 
 // bondData is IFLA_INFO_DATA for the given options, in the table's (the kernel's) order.
@@ -696,7 +713,7 @@ func (d *differ) bond(b *plan.Bond) {
 		d.finish(ch)
 		return
 	}
-	want := &b.Options
+	want := bd.want
 	liveSlaves := map[string]*live.Link{}
 	for _, s := range d.s.Slaves(l) {
 		liveSlaves[s.Name] = s
@@ -822,13 +839,14 @@ func sameSet(a, b []string) bool {
 }
 
 func (d *differ) createBond(b *plan.Bond, ch *Change) {
+	want := d.bonds[b].want
 	var ids []bonding.ID
-	for _, id := range b.Options.SetIDs() {
+	for _, id := range want.SetIDs() {
 		if id == bonding.OptActiveSlave {
 			continue
 		}
 		ids = append(ids, id)
-		ch.Attrs = append(ch.Attrs, AttrChange{Name: bonding.Table[id].Name, New: b.Options.Get(id).Format(id)})
+		ch.Attrs = append(ch.Attrs, AttrChange{Name: bonding.Table[id].Name, New: want.Get(id).Format(id)})
 	}
 	if b.MTU > 0 {
 		ch.Attrs = append(ch.Attrs, AttrChange{Name: "mtu", New: strconv.Itoa(b.MTU)})
@@ -842,7 +860,7 @@ func (d *differ) createBond(b *plan.Bond, ch *Change) {
 	}
 	ch.Attrs = append(ch.Attrs, AttrChange{Name: "slaves", New: "[" + strings.Join(slaves, ", ") + "]"})
 	d.createLink(b, PhaseBonds, op{kind: opLinkCreate, link: b.Name, linkKind: "bond", up: ptr(true), mtu: b.MTU,
-		mac: b.MAC, data: bondData(ids, &b.Options, nil, true)}, "create bond "+b.Name+" "+optList(ids, &b.Options))
+		mac: b.MAC, data: bondData(ids, want, nil, true)}, "create bond "+b.Name+" "+optList(ids, want))
 	for _, s := range b.Slaves {
 		d.enslave(b, s, nil, ch)
 	}
@@ -906,10 +924,11 @@ func u16(v uint16) []byte {
 }
 
 func (d *differ) activeSlave(b *plan.Bond, force bool) {
-	if !b.Options.IsSet(bonding.OptActiveSlave) {
+	want := d.bonds[b].want
+	if !want.IsSet(bonding.OptActiveSlave) {
 		return
 	}
-	v := b.Options.Get(bonding.OptActiveSlave)
+	v := want.Get(bonding.OptActiveSlave)
 	if !force {
 		if l := d.liveLink(b.Name); l != nil && l.Bond != nil && l.Bond.Options.Get(bonding.OptActiveSlave).Equal(v) {
 			return

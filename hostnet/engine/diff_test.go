@@ -514,3 +514,50 @@ func TestDiffForeignRouteConflict(t *testing.T) {
 		t.Errorf("%d route adds, want 1: %q", n, descs(ch))
 	}
 }
+
+// primary and active_slave name a NIC by its plan label; the kernel knows it by the name it
+// gave it (eth0 here), unless the plan renames it. The steps carry the kernel's name, and a
+// bond whose kernel reports that name is converged.
+func TestDiffPrimaryKernelName(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		rename bool
+		want   string
+	}{
+		{"found by MAC", false, "eth0"},
+		{"renamed by the plan", true, "uplink0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := fixture()
+			b, n0 := p.Bonds[0], p.NICs[0]
+			n0.Rename = tc.rename
+			b.Primary, b.ActiveSlave = n0, n0
+			b.Options.Set(bonding.OptPrimary, bonding.Value{Iface: n0.Name})
+			b.Options.Set(bonding.OptActiveSlave, bonding.Value{Iface: n0.Name})
+			ch, err := Diff(p, before())
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps := strings.Join(descs(ch), "\n")
+			for _, w := range []string{"primary=" + tc.want, "make " + tc.want + " the active slave"} {
+				if !strings.Contains(steps, w) {
+					t.Errorf("no %q in:\n%s", w, steps)
+				}
+			}
+			if tc.rename {
+				return
+			}
+			opts := abOpts()
+			opts.Set(bonding.OptPrimary, bonding.Value{Iface: "eth0"})
+			opts.Set(bonding.OptActiveSlave, bonding.Value{Iface: "eth0"})
+			s := after(opts)
+			ch, err = Diff(p, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o := object(t, ch, "bond.bond0"); o.Action != NoOp {
+				t.Errorf("converged bond: %+v", o)
+			}
+		})
+	}
+}

@@ -421,7 +421,7 @@ func flushNeigh(t *testing.T, h *topo.Host) {
 func TestLabARPMonitorThroughBridge(t *testing.T) {
 	tp := labHost(t)
 	mac2 := mustMAC("d0:bf:9c:45:0c:22")
-	if err := tp.AddNIC("eth2", mac2); err != nil {
+	if err := tp.AddNIC("mgmt", mac2); err != nil {
 		t.Fatal(err)
 	}
 	p := fixture()
@@ -461,7 +461,7 @@ func TestLabARPMonitorThroughBridge(t *testing.T) {
 			t.Fatal(err)
 		}
 		if l.Attrs().OperState != netlink.OperUp {
-			t.Logf("gateway on-link through eth2: bond0 lost carrier (%s)", l.Attrs().OperState)
+			t.Logf("gateway on-link through %s: bond0 lost carrier (%s)", tp.NIC("mgmt"), l.Attrs().OperState)
 			break
 		}
 		if time.Now().After(deadline) {

@@ -22,7 +22,8 @@ import (
 
 func TestMain(m *testing.M) { lab.RunTestMain(m) }
 
-// labHost builds the switch and two NICs with the fixture's MACs (eth0, eth1, down), and a
+// labHost builds the switch and two NICs with the fixture's MACs (labelled uplink0 and
+// uplink1 like the fixture's, named eno1 and enp1s0f0 by the kernel, down), and a
 // remote at 198.51.100.1 (the fixture's gateway) on the switch.
 func labHost(t *testing.T) *topo.Topology {
 	t.Helper()
@@ -33,7 +34,7 @@ func labHost(t *testing.T) *topo.Topology {
 	return tp
 }
 
-// labNICs builds the switch and the NICs eth0 (mac0) and eth1 (mac1); at the end of the test
+// labNICs builds the switch and the NICs uplink0 (mac0) and uplink1 (mac1); at the end of the test
 // it removes what hostnet marked and the topology.
 func labNICs(t *testing.T) *topo.Topology {
 	t.Helper()
@@ -47,10 +48,10 @@ func labNICs(t *testing.T) *topo.Topology {
 			t.Log(err)
 		}
 	})
-	if err := tp.AddNIC("eth0", mac0); err != nil {
+	if err := tp.AddNIC("uplink0", mac0); err != nil {
 		t.Fatal(err)
 	}
-	if err := tp.AddNIC("eth1", mac1); err != nil {
+	if err := tp.AddNIC("uplink1", mac1); err != nil {
 		t.Fatal(err)
 	}
 	return tp
@@ -135,7 +136,7 @@ func TestLabApplyReplanDestroy(t *testing.T) {
 		slaves = append(slaves, sl.Name)
 	}
 	slices.Sort(slaves)
-	if !slices.Equal(slaves, []string{"eth0", "eth1"}) {
+	if !slices.Equal(slaves, []string{tp.NIC("uplink0"), tp.NIC("uplink1")}) {
 		t.Errorf("bond0 slaves %v", slaves)
 	}
 	if m := s.LinkByIndex(bond.MasterIndex); m == nil || m.Name != "br0" {
@@ -178,7 +179,7 @@ func TestLabApplyReplanDestroy(t *testing.T) {
 }
 
 func TestLabModeChangeNeedsDown(t *testing.T) {
-	labHost(t)
+	tp := labHost(t)
 	p := fixture()
 	apply(t, p)
 
@@ -198,7 +199,7 @@ func TestLabModeChangeNeedsDown(t *testing.T) {
 				t.Fatal(err)
 			}
 			o := object(t, ch, "bond.bond0")
-			if o.Action != Replace || !slices.Contains(o.Flaps, "eth0") || !slices.Contains(o.Flaps, "br0") {
+			if o.Action != Replace || !slices.Contains(o.Flaps, tp.NIC("uplink0")) || !slices.Contains(o.Flaps, "br0") {
 				t.Fatalf("bond0 change: %+v", o)
 			}
 			rep, err := Apply(context.Background(), netns.None(), ch)
@@ -244,9 +245,10 @@ func TestLabInPlaceOptions(t *testing.T) {
 		{"primary_reselect", ab(bonding.OptPrimaryReselect, 2)},
 		{"xmit_hash_policy", ab(bonding.OptXmitHashPolicy, 2)},
 		{"use_carrier", ab(bonding.OptUseCarrier, 0)},
-		{"primary", func(o *bonding.Options) {
+		{"primary", func(o *bonding.Options) { // as the decoder has it: the NIC and its label
 			ab()(o)
-			o.Set(bonding.OptPrimary, bonding.Value{Iface: "eth1"})
+			p.Bonds[0].Primary = p.NICs[1]
+			o.Set(bonding.OptPrimary, bonding.Value{Iface: p.NICs[1].Name})
 		}},
 		{"arp monitoring", func(o *bonding.Options) {
 			*o = bondOpts(bonding.ActiveBackup, bonding.OptArpInterval, 100, bonding.OptArpValidate, 3, bonding.OptMissedMax, 3)
@@ -354,7 +356,8 @@ func TestLabAddressMoves(t *testing.T) {
 	defer c.Close()
 	r := newResolver(read(t))
 	pre := netip.MustParsePrefix("198.51.100.10/24")
-	for _, o := range []op{{kind: opLinkSet, link: "eth0", up: ptr(true)}, {kind: opAddrAdd, link: "eth0", prefix: pre}} {
+	nic := tp.NIC("uplink0")
+	for _, o := range []op{{kind: opLinkSet, link: nic, up: ptr(true)}, {kind: opAddrAdd, link: nic, prefix: pre}} {
 		req, _ := o.request(r)
 		if err := c.Do(req); err != nil {
 			t.Fatal(err)
@@ -366,9 +369,9 @@ func TestLabAddressMoves(t *testing.T) {
 		t.Errorf("nic.uplink0 change does not show the address leaving: %+v", o)
 	}
 	s := read(t)
-	for _, a := range s.Link("eth0").Addrs {
+	for _, a := range s.Link(nic).Addrs {
 		if !a.LinkLocal() {
-			t.Errorf("eth0 still has %s", a.Prefix)
+			t.Errorf("%s still has %s", nic, a.Prefix)
 		}
 	}
 	if !slices.ContainsFunc(s.Link("br0").Addrs, func(a live.Addr) bool { return a.Prefix == pre }) {
@@ -382,7 +385,7 @@ func TestLabAddressMoves(t *testing.T) {
 
 // Per-slave options go in IFLA_INFO_SLAVE_DATA, in place.
 func TestLabSlaveOptions(t *testing.T) {
-	labHost(t)
+	tp := labHost(t)
 	p := fixture()
 	apply(t, p)
 	q, prio := uint16(1), int32(5)
@@ -393,8 +396,9 @@ func TestLabSlaveOptions(t *testing.T) {
 		t.Fatalf("%+v", o)
 	}
 	s := read(t)
-	if s.Link("eth0").BondSlave.QueueID != 1 || s.Link("eth1").BondSlave.Prio != 5 {
-		t.Errorf("slave data eth0 %+v eth1 %+v", s.Link("eth0").BondSlave, s.Link("eth1").BondSlave)
+	n0, n1 := s.Link(tp.NIC("uplink0")), s.Link(tp.NIC("uplink1"))
+	if n0.BondSlave.QueueID != 1 || n1.BondSlave.Prio != 5 {
+		t.Errorf("slave data %s %+v %s %+v", n0.Name, n0.BondSlave, n1.Name, n1.BondSlave)
 	}
 	t.Logf("%d steps", rep.Steps)
 	requireNoChanges(t, p)
@@ -431,7 +435,7 @@ func TestLabLACPInPlace(t *testing.T) {
 
 // live.Read reads the namespace it is given.
 func TestLabReadHandleNamespace(t *testing.T) {
-	labHost(t)
+	nic := labHost(t).NIC("uplink0")
 	ns, err := netns.GetFromName("hn-switch")
 	if err != nil {
 		t.Fatal(err)
@@ -441,10 +445,10 @@ func TestLabReadHandleNamespace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Link("sw0") == nil || s.Link("eth0") != nil {
+	if s.Link("sw0") == nil || s.Link(nic) != nil {
 		t.Errorf("read the wrong namespace: %v", s.Normalized())
 	}
-	if s, err := live.Read(netns.None()); err != nil || s.Link("eth0") == nil {
+	if s, err := live.Read(netns.None()); err != nil || s.Link(nic) == nil {
 		t.Errorf("root handle: %v", err)
 	}
 }

@@ -16,15 +16,12 @@ import (
 	"github.com/vishvananda/netns"
 )
 
-// ipBatch is the same topology as an `ip -batch` file: the speed floor.
-func ipBatch(n int) string {
+// ipBatch is the same topology as an `ip -batch` file over NICs nic0 and nic1: the speed floor.
+func ipBatch(n int, nic0, nic1 string) string {
 	var b strings.Builder
-	b.WriteString(`link add bond0 type bond mode active-backup miimon 100
-link set eth0 down
-link set eth0 master bond0
-link set eth1 down
-link set eth1 master bond0
-link add br0 type bridge
+	fmt.Fprintf(&b, "link add bond0 type bond mode active-backup miimon 100\n"+
+		"link set %[1]s down\nlink set %[1]s master bond0\nlink set %[2]s down\nlink set %[2]s master bond0\n", nic0, nic1)
+	b.WriteString(`link add br0 type bridge
 link set bond0 master br0
 link set bond0 up
 link set br0 up
@@ -50,7 +47,7 @@ func TestLabScale(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("HOSTNET_SCALE_N")); err == nil {
 		n = v
 	}
-	labHost(t)
+	tp := labHost(t)
 	p := scalePlan(n)
 
 	// The floor: ip -batch (a test-only reference; hostnet itself never runs ip).
@@ -61,7 +58,7 @@ func TestLabScale(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer os.Remove(f.Name())
-		if _, err := f.WriteString(ipBatch(n)); err != nil {
+		if _, err := f.WriteString(ipBatch(n, tp.NIC("uplink0"), tp.NIC("uplink1"))); err != nil {
 			t.Fatal(err)
 		}
 		if err := f.Close(); err != nil {

@@ -58,7 +58,7 @@ func labHost(t *testing.T) *topo.Topology {
 		tp.Close()
 	})
 	for i, m := range []net.HardwareAddr{mac0, mac1} {
-		if err := tp.AddNIC(fmt.Sprintf("eth%d", i), m); err != nil {
+		if err := tp.AddNIC(fmt.Sprintf("uplink%d", i), m); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -292,18 +292,60 @@ func markAddr(l *Link) string {
 // on them (Unowned), and their alias is put back by Fixes. Routes hostnet did not add are
 // left out (RouteFixes puts them back with their protocol), and bridge timers that are no
 // whole number of seconds are left to BridgeFixes.
-func (snap *Snapshot) Plan() (*plan.Plan, error) {
+func (snap *Snapshot) Plan() (*plan.Plan, error) { return snap.planOf(nil) }
+
+// PlanFor is Plan for live state s: the snapshot's NICs, guest taps and veths that s no
+// longer has (by MAC: a guest that stopped since) are left out, with what stands on them
+// (VLANs, routes), instead of making the whole restore fail on a device nobody can bring
+// back. Bonds and bridges keep their other slaves and ports.
+func (snap *Snapshot) PlanFor(s *live.State) (*plan.Plan, error) {
+	macs := liveMACs(s)
+	return snap.planOf(func(l *Link) bool { return !nicKind(l.Kind) || macs[l.PermMAC] || macs[l.MAC] })
+}
+
+// liveMACs is the set of every MAC address (current, permanent, a bond slave's permanent)
+// of s's NIC-kind links, as text. A NIC-kind snapshot link whose MACs are all missing is
+// gone: the engine finds NICs by MAC, whatever their name now. Bonds, bridges and VLANs
+// are left out: a bridge wears the lowest MAC of its ports, which may be a guest's that is
+// gone. "" is never in the set.
+func liveMACs(s *live.State) map[string]bool {
+	out := make(map[string]bool, 2*len(s.Links))
+	add := func(m net.HardwareAddr) {
+		if len(m) > 0 {
+			out[m.String()] = true
+		}
+	}
+	for _, l := range s.Links {
+		if !nicKind(l.Kind) {
+			continue
+		}
+		add(l.MAC)
+		add(l.PermMAC)
+		if l.BondSlave != nil {
+			add(l.BondSlave.PermMAC)
+		}
+	}
+	return out
+}
+
+// planOf builds the plan; when present is not nil, NIC-kind links it rejects are left out.
+func (snap *Snapshot) planOf(present func(*Link) bool) (*plan.Plan, error) {
 	p := &plan.Plan{}
 	ifs := map[string]plan.Interface{}
 	var build func(name string) (plan.Interface, error)
 	building := map[string]bool{}
+	absent := map[string]bool{}
 	build = func(name string) (plan.Interface, error) {
-		if i, ok := ifs[name]; ok {
+		if i, ok := ifs[name]; ok || absent[name] {
 			return i, nil
 		}
 		l := snap.link(name)
 		if l == nil {
 			return nil, fmt.Errorf("snapshot: link %q is referenced but not recorded", name)
+		}
+		if present != nil && !present(l) {
+			absent[name] = true
+			return nil, nil
 		}
 		if building[name] {
 			return nil, fmt.Errorf("snapshot: link %q is stacked on itself", name)
@@ -326,6 +368,9 @@ func (snap *Snapshot) Plan() (*plan.Plan, error) {
 				x, err := build(sl.Name)
 				if err != nil {
 					return nil, err
+				}
+				if x == nil {
+					continue // gone from the host
 				}
 				n, ok := x.(*plan.NIC)
 				if !ok {
@@ -367,7 +412,9 @@ func (snap *Snapshot) Plan() (*plan.Plan, error) {
 				if err != nil {
 					return nil, err
 				}
-				br.Ports = append(br.Ports, x)
+				if x != nil { // nil: gone from the host
+					br.Ports = append(br.Ports, x)
+				}
 			}
 			p.Bridges = append(p.Bridges, br)
 			i = br
@@ -383,6 +430,10 @@ func (snap *Snapshot) Plan() (*plan.Plan, error) {
 			parent, err := build(l.Parent)
 			if err != nil {
 				return nil, err
+			}
+			if parent == nil { // its NIC is gone, and the VLAN with it
+				absent[name] = true
+				return nil, nil
 			}
 			v.Link = parent
 			p.VLANs = append(p.VLANs, v)
@@ -510,6 +561,9 @@ func (snap *Snapshot) Fixes(s *live.State) []engine.LinkFix {
 		if l == nil {
 			continue
 		}
+		if nicKind(want.Kind) && !sameDevice(want, l) {
+			continue // another device under the name (libvirt reuses vnetN for the next guest)
+		}
 		f := engine.LinkFix{Link: want.Name}
 		need := false
 		if m := s.Name(l.MasterIndex); m != want.Master && (want.Master == "" || s.Link(want.Master) != nil) {
@@ -533,6 +587,23 @@ func (snap *Snapshot) Fixes(s *live.State) []engine.LinkFix {
 		}
 	}
 	return out
+}
+
+// sameDevice reports whether live link l is the device snapshot link want recorded: one of
+// want's MACs is one of l's.
+func sameDevice(want *Link, l *live.Link) bool {
+	have := []net.HardwareAddr{l.MAC, l.PermMAC}
+	if l.BondSlave != nil {
+		have = append(have, l.BondSlave.PermMAC)
+	}
+	for _, m := range []string{want.PermMAC, want.MAC} {
+		for _, h := range have {
+			if m != "" && len(h) > 0 && m == h.String() {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 type routeKey struct {
@@ -597,16 +668,26 @@ func (snap *Snapshot) BridgeFixes(s *live.State) []engine.BridgeFix {
 func (snap *Snapshot) Verify(s *live.State) []string {
 	names := map[string]bool{}
 	inSnap := map[string]bool{}
+	macs := liveMACs(s)
 	for i := range snap.Links {
-		names[snap.Links[i].Name] = true
-		inSnap[snap.Links[i].Name] = true
+		l := &snap.Links[i]
+		inSnap[l.Name] = true
+		// A NIC-kind link whose device is gone (a guest's tap, the guest stopped) cannot
+		// be restored and is no difference a restore could make.
+		if !nicKind(l.Kind) || macs[l.PermMAC] || macs[l.MAC] {
+			names[l.Name] = true
+		}
 	}
 	for _, n := range snap.MayCreate {
 		names[n] = true
 	}
 	then := normalizedLinks(snap.Normalized)
 	// Links that exist now but did not then, on the snapshot's links (created by the apply).
+	// A tap or veth that nobody marked is not the apply's: a guest that started since.
 	for _, l := range s.Links {
+		if _, marked := l.Mark(); nicKind(l.Kind) && !marked && !inSnap[l.Name] {
+			continue
+		}
 		if names[s.Name(l.MasterIndex)] || names[s.Name(l.ParentIndex)] {
 			if !inSnap[l.Name] && !then[l.Name] {
 				names[l.Name] = true

@@ -66,10 +66,10 @@ func report(t *testing.T) *Report {
 	return Build(s, nil)
 }
 
-const lacpPlan = `nic "eth0" { mac = "52:54:00:00:0d:01" }
-nic "eth1" { mac = "52:54:00:00:0d:02" }
+const lacpPlan = `nic "uplink0" { mac = "52:54:00:00:0d:01" }
+nic "uplink1" { mac = "52:54:00:00:0d:02" }
 bond "bond0" {
-  slaves    = [nic.eth0, nic.eth1]
+  slaves    = [nic.uplink0, nic.uplink1]
   mode      = "802.3ad"
   lacp_rate = "fast"
 }
@@ -205,22 +205,24 @@ func cleanup(t *testing.T) {
 
 // Slave roles, MII state and failure counts follow a pulled cable.
 func TestStatusActiveBackupCut(t *testing.T) {
-	tp := apply(t, `nic "eth0" { mac = "52:54:00:00:0e:01" }
-nic "eth1" { mac = "52:54:00:00:0e:02" }
+	tp := apply(t, `nic "uplink0" { mac = "52:54:00:00:0e:01" }
+nic "uplink1" { mac = "52:54:00:00:0e:02" }
 bond "bond0" {
-  slaves  = [nic.eth0, nic.eth1]
+  slaves  = [nic.uplink0, nic.uplink1]
   mode    = "active-backup"
   miimon  = 10
-  primary = nic.eth0
+  primary = nic.uplink0
 }
 `, "")
 	time.Sleep(100 * time.Millisecond)
 	r := report(t)
 	b := r.Bonds[0]
-	if b.Mode != "active-backup" || b.Owner != "bond.bond0" || b.Slaves[0].Role != "active" || b.Slaves[1].Role != "backup" {
+	// Slaves are sorted by kernel name: eno1 (uplink0, the primary), enp1s0f0 (uplink1).
+	if b.Slaves[0].Name != tp.NIC("uplink0") || b.Mode != "active-backup" || b.Owner != "bond.bond0" ||
+		b.Slaves[0].Role != "active" || b.Slaves[1].Role != "backup" {
 		t.Fatalf("before the cut: %+v", b)
 	}
-	if err := tp.CutNIC("eth0"); err != nil {
+	if err := tp.CutNIC("uplink0"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -234,7 +236,7 @@ bond "bond0" {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if b.Slaves[0].Failures != 1 || b.ActiveSlave != "eth1" {
+	if b.Slaves[0].Failures != 1 || b.ActiveSlave != tp.NIC("uplink1") {
 		t.Fatalf("after the cut: failures %d, active %q", b.Slaves[0].Failures, b.ActiveSlave)
 	}
 }

@@ -175,11 +175,14 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	defer tp.Close()
 	for _, nic := range []struct {
-		name string
-		mac  []byte
-	}{{nic0, nic0MAC}, {nic1, nic1MAC}} {
-		if err := tp.AddNIC(nic.name, nic.mac); err != nil {
+		label, name string
+		mac         []byte
+	}{{nic0Label, nic0, nic0MAC}, {nic1Label, nic1, nic1MAC}} {
+		if err := tp.AddNIC(nic.label, nic.mac); err != nil {
 			return nil, err
+		}
+		if got := tp.NIC(nic.label); got != nic.name {
+			return nil, fmt.Errorf("bench: the lab named NIC %s %s, the ip and ifupdown2 files say %s", nic.label, got, nic.name)
 		}
 	}
 	if _, err := tp.AddRemote("gw", remoteCIDR); err != nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+
+	"github.com/hostnet/hostnet/hostnet/lab/topo"
 )
 
 // The benchmark topology: bond0 (active-backup, miimon 100) over two NICs, br0 on bond0 with
@@ -11,17 +13,21 @@ import (
 // topology is written three ways: a hostnet plan (HCL), an `ip -batch` file and an ifupdown2
 // interfaces file.
 
-// The NICs' MACs and names inside the lab (topo builds them as veths into a switch namespace).
+// The NICs' MACs, labels and kernel names inside the lab (topo builds them as veths into a
+// switch namespace and names them as udev would, never after the label: the plan finds
+// them by MAC, the ip and ifupdown2 files name them as the kernel does).
 var (
 	nic0MAC = net.HardwareAddr{0x52, 0x54, 0x00, 0x00, 0x0b, 0x01}
 	nic1MAC = net.HardwareAddr{0x52, 0x54, 0x00, 0x00, 0x0b, 0x02}
+
+	nic0, nic1 = topo.KernelNICName(0), topo.KernelNICName(1)
 )
 
 const (
-	nic0, nic1 = "eth0", "eth1"
-	hostAddr   = "198.51.100.10/24"
-	gateway    = "198.51.100.1"
-	remoteCIDR = "198.51.100.1/24"
+	nic0Label, nic1Label = "uplink0", "uplink1"
+	hostAddr             = "198.51.100.10/24"
+	gateway              = "198.51.100.1"
+	remoteCIDR           = "198.51.100.1/24"
 )
 
 // firstVLAN is the first VLAN id: 100 as in the examples, 1 when N VLANs from 100 would

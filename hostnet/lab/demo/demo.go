@@ -97,7 +97,8 @@ func Run(w io.Writer, p *plan.Plan, opts Options) (err error) {
 		if err := t.AddNIC(n.Name, n.MAC); err != nil {
 			return fmt.Errorf("NIC %s: %w", n.Name, err)
 		}
-		fmt.Fprintf(w, "NIC %-10s %s  (cable to the switch)\n", n.Name, n.MAC)
+		// The lab names NICs as udev does on a real host, not after the plan's labels.
+		fmt.Fprintf(w, "NIC %-10s %s  kernel name %-9s (cable to the switch)\n", n.Name, n.MAC, t.NIC(n.Name))
 	}
 	remoteAddr, guestAddr, guestBridge := pickAddresses(p)
 	var guest *topo.Host

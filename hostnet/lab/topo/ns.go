@@ -67,8 +67,14 @@ func (h *Host) StaticNeigh(dev, ip string, mac net.HardwareAddr) error {
 // network: it has no eth0 and no address to ping from.
 func (t *Topology) Switch() *Host { return &Host{Name: "switch", NS: switchNS, ns: t.sw} }
 
-// NICPort is the switch port the NIC added as nic is plugged into.
-func (t *Topology) NICPort(nic string) string { return peerName(nic) }
+// NICPort is the switch port the NIC (by label or kernel name) is plugged into, "" for
+// no such NIC.
+func (t *Topology) NICPort(nic string) string {
+	if n := t.find(nic); n != nil {
+		return peerName(n.name)
+	}
+	return ""
+}
 
 // SwitchPortOf is the switch port on which the switch has learned mac ("" if
 // it has no entry): a NICPort, the switch LAG, or a remote's port s-<name>.

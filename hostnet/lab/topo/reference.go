@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // AddBond creates bond b in the root ns (b as netlink.NewLinkBond makes it,
-// with its name and settings) and enslaves the NICs to it, which stay down:
+// with its name and settings) and enslaves the NICs (labels or kernel names)
+// to it, which stay down:
 // options that need the slaves (primary) can be set once it returns. The
 // topology owns the bond: Close deletes it.
 func (t *Topology) AddBond(b *netlink.Bond, nics ...string) (netlink.Link, error) {
@@ -25,14 +27,15 @@ func (t *Topology) AddBond(b *netlink.Bond, nics ...string) (netlink.Link, error
 	}
 	t.devs = append(t.devs, name)
 	for _, n := range nics {
-		if err := t.enslave(rootNS, n, name); err != nil {
+		if err := t.enslave(rootNS, t.NIC(n), name); err != nil {
 			return nil, err
 		}
 	}
 	return netlink.LinkByName(name)
 }
 
-// AddBridge creates bridge name in the root ns with the given ports, gives
+// AddBridge creates bridge name in the root ns with the given ports (NICs by
+// label or any link by its kernel name), gives
 // it cidr ("" for none) and sets it and its ports up. The topology owns the
 // bridge: Close deletes it.
 func (t *Topology) AddBridge(name, cidr string, ports ...string) (netlink.Link, error) {
@@ -43,8 +46,10 @@ func (t *Topology) AddBridge(name, cidr string, ports ...string) (netlink.Link, 
 		return nil, fmt.Errorf("topo: bridge %s: %w", name, err)
 	}
 	t.devs = append(t.devs, name)
-	for _, p := range ports {
-		if err := t.enslave(rootNS, p, name); err != nil {
+	ports = slices.Clone(ports)
+	for i, p := range ports {
+		ports[i] = t.NIC(p)
+		if err := t.enslave(rootNS, ports[i], name); err != nil {
 			return nil, err
 		}
 	}
@@ -71,13 +76,14 @@ const (
 	GuestIP  = "198.51.100.30" // the guest behind br0
 )
 
-// ReferenceNICs are the NICs of the reference hypervisor, with their MACs.
+// ReferenceNICs are the NICs of the reference hypervisor, by label, with their MACs.
+// The kernel names them eno1 and enp1s0f0 (KernelNICName); Topology.NIC maps.
 var ReferenceNICs = [2]struct {
 	Name string
 	MAC  string
-}{{"eth0", "52:54:00:00:00:01"}, {"eth1", "52:54:00:00:00:02"}}
+}{{"uplink0", "52:54:00:00:00:01"}, {"uplink1", "52:54:00:00:00:02"}}
 
-// Reference is the reference hypervisor: NICs eth0 and eth1 in bond0,
+// Reference is the reference hypervisor: NICs labelled uplink0 and uplink1 in bond0,
 // bridge br0 on bond0 with HostIP/24, a guest behind br0 at GuestIP/24 and
 // a remote behind the switch at RemoteIP/24.
 type Reference struct {
@@ -129,7 +135,7 @@ func NewReference(switchLAG string, configure func(*netlink.Bond)) (r *Reference
 	if r.Bond, err = t.AddBond(bond, nics...); err != nil {
 		return r, err
 	}
-	if err := t.up(rootNS, nics...); err != nil {
+	if err := t.up(rootNS, t.NICs()...); err != nil {
 		return r, err
 	}
 	if r.Bridge, err = t.AddBridge("br0", HostIP+"/24", "bond0"); err != nil {

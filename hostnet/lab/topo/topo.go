@@ -4,8 +4,13 @@
 // where the root network namespace plays the hypervisor:
 //
 //	root ns (hypervisor)          hn-switch ns               hn-<remote> ns
-//	  NIC `name` (veth, down) <->  p-<name> -- sw0 (bridge) -- s-<remote> <-> eth0 198.51.100.20/24
+//	  NIC eno1 (veth, down)  <->  p-eno1 -- sw0 (bridge) -- s-<remote> <-> eth0 198.51.100.20/24
 //	  <bridge> -- g-<guest>  <->  hn-<guest> ns: eth0 (the guest's NIC)
+//
+// NICs are named as udev names them on a real hypervisor (eno1, enp1s0f0, ...;
+// KernelNICName), never after the label the caller gives them: a plan's `nic
+// "uplink0"` finds its NIC by MAC and must never take its label for the kernel's
+// name. Topology.NIC maps a label to the kernel name.
 //
 // topo owns only what it creates: the namespaces, the veths, the switch, and
 // the bonds and bridges made with AddBond and AddBridge (NewReference builds
@@ -42,9 +47,16 @@ type Topology struct {
 	sw    netns.NsHandle
 	swh   *netlink.Handle
 	lag   string   // switch-side bond, "" when the NIC peers go straight into sw0
-	nics  []string // root-ns NIC names
+	nics  []nic    // root-ns NICs, in the order added
 	devs  []string // root-ns bonds and bridges made by AddBond and AddBridge
 	hosts []*Host
+}
+
+// nic is a NIC of the simulated hypervisor: the caller's label, the name the
+// topology gave it and its ifindex (which survives a rename by the code under test).
+type nic struct {
+	label, name string
+	index       int
 }
 
 // Host is a network namespace with one interface, eth0, or the root
@@ -173,13 +185,44 @@ func peerName(nic string) string {
 	return p
 }
 
+// KernelNICName is the name the topology gives its i-th NIC (from 0), as udev names
+// the NICs of a real host: an onboard port first (eno1), then the ports of dual-port
+// PCIe cards (enp1s0f0, enp1s0f1, enp2s0f0, ...).
+func KernelNICName(i int) string {
+	if i == 0 {
+		return "eno1"
+	}
+	return fmt.Sprintf("enp%ds0f%d", (i-1)/2+1, (i-1)%2)
+}
+
 // AddNIC plugs a NIC of the simulated hypervisor into the switch: a veth
-// whose end `name` (with mac) stays in the root ns, DOWN and unconfigured
-// for the code under test, and whose peer p-<name> is a port of sw0 (or of
-// the switch LAG), up.
-func (t *Topology) AddNIC(name string, mac net.HardwareAddr) error {
+// named by the first KernelNICName that is neither taken nor any NIC's label
+// (with mac), that stays in the root ns, DOWN and unconfigured for the code
+// under test, and whose peer p-<name> is a port of sw0 (or of the switch
+// LAG), up. label is how the caller refers to the NIC (NIC, CutNIC, AddBond);
+// it is never the kernel's name, even when it looks like one (a plan's `nic
+// "eno1"` gets another name, so that a label used as a kernel name fails).
+func (t *Topology) AddNIC(label string, mac net.HardwareAddr) error {
+	used := map[string]bool{label: true}
+	for _, n := range t.nics {
+		used[n.label], used[n.name] = true, true
+	}
+	k := 0
+	for used[KernelNICName(k)] {
+		k++
+	}
+	return t.AddNICNamed(label, KernelNICName(k), mac)
+}
+
+// AddNICNamed is AddNIC with the kernel name chosen by the caller.
+func (t *Topology) AddNICNamed(label, name string, mac net.HardwareAddr) error {
 	if err := checkName(name); err != nil {
 		return err
+	}
+	for _, n := range t.nics {
+		if n.label == label || n.name == name || n.name == label || n.label == name {
+			return fmt.Errorf("topo: NIC %s (%s): label or name already used by NIC %s (%s)", label, name, n.label, n.name)
+		}
 	}
 	peer := peerName(name)
 	veth := &netlink.Veth{
@@ -188,9 +231,13 @@ func (t *Topology) AddNIC(name string, mac net.HardwareAddr) error {
 		PeerNamespace: netlink.NsFd(t.sw),
 	}
 	if err := netlink.LinkAdd(veth); err != nil {
-		return fmt.Errorf("topo: NIC %s: %w", name, err)
+		return fmt.Errorf("topo: NIC %s (%s): %w", label, name, err)
 	}
-	t.nics = append(t.nics, name)
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("topo: NIC %s (%s): %w", label, name, err)
+	}
+	t.nics = append(t.nics, nic{label: label, name: name, index: l.Attrs().Index})
 	master := SwitchBridge
 	if t.lag != "" {
 		master = t.lag // bond slaves must be down while enslaved: they are, fresh
@@ -201,17 +248,64 @@ func (t *Topology) AddNIC(name string, mac net.HardwareAddr) error {
 	return t.up(t.swh, peer)
 }
 
-// CutNIC sets the switch-side peer of a NIC down: the NIC loses carrier, as
-// on a cable pull.
-func (t *Topology) CutNIC(name string) error { return t.setPeer(name, false) }
+// find returns the NIC whose label or (current) kernel name is x.
+func (t *Topology) find(x string) *nic {
+	for i := range t.nics {
+		n := &t.nics[i]
+		if n.label == x || n.name == x || linkName(n.index) == x {
+			return n
+		}
+	}
+	return nil
+}
+
+func linkName(index int) string {
+	l, err := netlink.LinkByIndex(index)
+	if err != nil {
+		return ""
+	}
+	return l.Attrs().Name
+}
+
+// NIC is the kernel's current name of the NIC labelled label (it follows a rename by
+// the code under test), "" when there is no such NIC. Names that are not a NIC's label
+// (a bond, a bridge, a NIC's kernel name) come back unchanged, so that callers can pass
+// any link name through it.
+func (t *Topology) NIC(label string) string {
+	n := t.find(label)
+	if n == nil {
+		return label
+	}
+	if cur := linkName(n.index); cur != "" {
+		return cur
+	}
+	return n.name
+}
+
+// NICs lists the kernel names of the NICs, in the order added.
+func (t *Topology) NICs() []string {
+	out := make([]string, len(t.nics))
+	for i := range t.nics {
+		out[i] = t.NIC(t.nics[i].label)
+	}
+	return out
+}
+
+// CutNIC sets the switch-side peer of a NIC (by label or kernel name) down:
+// the NIC loses carrier, as on a cable pull.
+func (t *Topology) CutNIC(nic string) error { return t.setPeer(nic, false) }
 
 // RestoreNIC undoes CutNIC.
-func (t *Topology) RestoreNIC(name string) error { return t.setPeer(name, true) }
+func (t *Topology) RestoreNIC(nic string) error { return t.setPeer(nic, true) }
 
-func (t *Topology) setPeer(name string, up bool) error {
-	l, err := t.swh.LinkByName(peerName(name))
+func (t *Topology) setPeer(x string, up bool) error {
+	n := t.find(x)
+	if n == nil {
+		return fmt.Errorf("topo: no NIC %q", x)
+	}
+	l, err := t.swh.LinkByName(peerName(n.name))
 	if err != nil {
-		return fmt.Errorf("topo: peer of %s: %w", name, err)
+		return fmt.Errorf("topo: peer of %s: %w", x, err)
 	}
 	if up {
 		return t.swh.LinkSetUp(l)
@@ -317,8 +411,12 @@ func (t *Topology) Close() error {
 	for i := len(t.devs) - 1; i >= 0; i-- {
 		del(t.devs[i])
 	}
-	for _, n := range t.nics {
-		del(n)
+	for _, n := range t.nics { // by ifindex: the code under test may have renamed it
+		if l, err := netlink.LinkByIndex(n.index); err == nil {
+			if err := netlink.LinkDel(l); err != nil {
+				errs = append(errs, fmt.Errorf("topo: delete NIC %s: %w", n.label, err))
+			}
+		}
 	}
 	for _, h := range t.hosts {
 		if h.root != "" {

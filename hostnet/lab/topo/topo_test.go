@@ -4,8 +4,10 @@ package topo
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -58,7 +60,7 @@ func TestActiveBackupFailover(t *testing.T) {
 		if err := topo.Close(); err != nil {
 			t.Error(err)
 		}
-		for _, n := range []string{"eth0", "eth1", "g-guest", "bond0", "br0"} {
+		for _, n := range []string{KernelNICName(0), KernelNICName(1), "g-guest", "bond0", "br0"} {
 			if _, err := netlink.LinkByName(n); err == nil {
 				t.Errorf("%s still exists after Close", n)
 			}
@@ -121,7 +123,7 @@ func TestSwitchLAG(t *testing.T) {
 			if err := topo.SetSwitchLAG(mode); err != nil {
 				t.Fatal(err)
 			}
-			for i, n := range []string{"eth0", "eth1"} {
+			for i, n := range []string{"uplink0", "uplink1"} {
 				if err := topo.AddNIC(n, mustMAC(t, []string{"52:54:00:00:00:01", "52:54:00:00:00:02"}[i])); err != nil {
 					t.Fatal(err)
 				}
@@ -131,7 +133,7 @@ func TestSwitchLAG(t *testing.T) {
 			if mode == "802.3ad" {
 				bond.LacpRate = netlink.BOND_LACP_RATE_FAST
 			}
-			b, err := topo.AddBond(bond, "eth0", "eth1")
+			b, err := topo.AddBond(bond, "uplink0", "uplink1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,7 +141,7 @@ func TestSwitchLAG(t *testing.T) {
 			if err := netlink.AddrAdd(b, addr); err != nil {
 				t.Fatal(err)
 			}
-			for _, n := range []string{"eth0", "eth1", "bond0"} {
+			for _, n := range []string{topo.NIC("uplink0"), topo.NIC("uplink1"), "bond0"} {
 				if err := netlink.LinkSetUp(link(t, n)); err != nil {
 					t.Fatal(err)
 				}
@@ -158,7 +160,7 @@ func TestSwitchLAG(t *testing.T) {
 				t.Logf("LACP converged after %v", time.Since(start).Round(time.Millisecond))
 			}
 			ping(t, topo.Root(), "203.0.113.20")
-			if err := topo.CutNIC("eth0"); err != nil {
+			if err := topo.CutNIC("uplink0"); err != nil {
 				t.Fatal(err)
 			}
 			time.Sleep(300 * time.Millisecond) // miimon 50 on both sides
@@ -179,7 +181,7 @@ func TestInsideHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if err := WaitActive("bond0", "eth0", 3*time.Second); err != nil {
+	if err := WaitActive("bond0", r.NIC("uplink0"), 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 
@@ -208,7 +210,7 @@ func TestInsideHosts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	for _, n := range []string{SwitchBridge, r.NICPort("eth0"), r.NICPort("eth1"), "s-remote"} {
+	for _, n := range []string{SwitchBridge, r.NICPort("uplink0"), r.NICPort("uplink1"), "s-remote"} {
 		if _, err := h.LinkByName(n); err != nil {
 			t.Errorf("switch: %s: %v", n, err)
 		}
@@ -239,8 +241,8 @@ func TestInsideHosts(t *testing.T) {
 	if err != nil || p.Received() != 5 || len(p.Sent) != 5 || p.Dups != 0 {
 		t.Fatalf("remote -> guest: %+v, %v", p, err)
 	}
-	if port, err := r.SwitchPortOf(r.Guest.MAC); err != nil || port != r.NICPort("eth0") {
-		t.Errorf("switch has the guest on %q (%v), want %s", port, err, r.NICPort("eth0"))
+	if port, err := r.SwitchPortOf(r.Guest.MAC); err != nil || port != r.NICPort("uplink0") {
+		t.Errorf("switch has the guest on %q (%v), want %s", port, err, r.NICPort("uplink0"))
 	}
 
 	// The pinger keeps going across a cable pull; the gap after the cut
@@ -251,10 +253,10 @@ func TestInsideHosts(t *testing.T) {
 	}
 	time.Sleep(100 * time.Millisecond)
 	cut := time.Now()
-	if err := r.CutNIC("eth0"); err != nil {
+	if err := r.CutNIC("uplink0"); err != nil {
 		t.Fatal(err)
 	}
-	if err := WaitActive("bond0", "eth1", 3*time.Second); err != nil {
+	if err := WaitActive("bond0", r.NIC("uplink1"), 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(300 * time.Millisecond)
@@ -268,7 +270,51 @@ func TestInsideHosts(t *testing.T) {
 	if !recovered || p.SentAfter(cut) < 40 || p.Received() < len(p.Sent)/2 {
 		t.Errorf("pinger across the cut: %d/%d, gap %v, recovered %v", p.Received(), len(p.Sent), gap, recovered)
 	}
-	if port, _ := r.SwitchPortOf(r.Guest.MAC); port != r.NICPort("eth1") {
-		t.Errorf("after the cut the switch has the guest on %q, want %s", port, r.NICPort("eth1"))
+	if port, _ := r.SwitchPortOf(r.Guest.MAC); port != r.NICPort("uplink1") {
+		t.Errorf("after the cut the switch has the guest on %q, want %s", port, r.NICPort("uplink1"))
+	}
+}
+
+// NICs get kernel-style names, never their labels; NIC follows a rename by the code under
+// test, and Close removes a renamed NIC too.
+func TestNICNames(t *testing.T) {
+	tp, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := []string{"uplink0", "uplink1", "uplink2"}
+	for i, l := range labels {
+		if err := tp.AddNIC(l, mustMAC(t, fmt.Sprintf("52:54:00:00:0f:%02x", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := tp.NICs(), []string{"eno1", "enp1s0f0", "enp1s0f1"}; !slices.Equal(got, want) {
+		t.Fatalf("NICs %v, want %v", got, want)
+	}
+	for _, l := range labels {
+		if _, err := netlink.LinkByName(l); err == nil {
+			t.Errorf("a link is named after the label %s", l)
+		}
+	}
+	if err := tp.AddNIC("uplink0", mustMAC(t, "52:54:00:00:0f:10")); err == nil {
+		t.Error("a second NIC with the same label was accepted")
+	}
+	l := link(t, "enp1s0f0")
+	if err := netlink.LinkSetName(l, "wan0"); err != nil {
+		t.Fatal(err)
+	}
+	if got := tp.NIC("uplink1"); got != "wan0" {
+		t.Errorf("after a rename NIC(uplink1) = %q, want wan0", got)
+	}
+	if err := tp.CutNIC("uplink1"); err != nil {
+		t.Error(err)
+	}
+	if err := tp.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"eno1", "wan0", "enp1s0f1"} {
+		if _, err := netlink.LinkByName(n); err == nil {
+			t.Errorf("%s still exists after Close", n)
+		}
 	}
 }
