@@ -29,7 +29,7 @@ func TestImportAdoptCLI(t *testing.T) {
 	defer tp.Close()
 	for k, name := range []string{"eth0", "eth1"} {
 		mac, _ := net.ParseMAC("52:54:00:00:0b:0" + string(rune('1'+k)))
-		if err := tp.AddNIC(name, mac); err != nil {
+		if err := tp.AddNICNamed(name, name, mac); err != nil { // the kernel's names, as the host had them
 			t.Fatal(err)
 		}
 	}

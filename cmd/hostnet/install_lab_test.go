@@ -12,12 +12,15 @@ import (
 	"github.com/hostnet/hostnet/hostnet/install"
 )
 
-// The distribution's network configuration the install test starts from, one file per
-// manager, each claiming an interface of basePlan (written into the lab's throwaway root).
-var distroFiles = map[string]string{
-	"/etc/systemd/network/20-wired.network":                   "[Match]\nName=uplink*\n\n[Network]\nDHCP=yes\n",
-	"/etc/NetworkManager/system-connections/br0.nmconnection": "[connection]\nid=br0\ntype=bridge\ninterface-name=br0\n\n[ipv4]\nmethod=auto\n",
-	"/etc/network/interfaces":                                 "auto lo\niface lo inet loopback\n\nauto uplink1 eth9\niface uplink1 inet manual\n",
+// distroFilesFor is the distribution's network configuration the install test starts
+// from, one file per manager, each claiming an interface of basePlan by its kernel name
+// (nic1: the kernel's name of the plan's uplink1), written into the lab's throwaway root.
+func distroFilesFor(nic1 string) map[string]string {
+	return map[string]string{
+		"/etc/systemd/network/20-wired.network":                   "[Match]\nName=en*\n\n[Network]\nDHCP=yes\n",
+		"/etc/NetworkManager/system-connections/br0.nmconnection": "[connection]\nid=br0\ntype=bridge\ninterface-name=br0\n\n[ipv4]\nmethod=auto\n",
+		"/etc/network/interfaces":                                 "auto lo\niface lo inet loopback\n\nauto " + nic1 + " eth9\niface " + nic1 + " inet manual\n",
+	}
 }
 
 func installedPlanFiles(t *testing.T) []string {
@@ -38,6 +41,8 @@ func installedPlanFiles(t *testing.T) []string {
 // a plain apply replaces it at once; uninstall removes everything install wrote.
 func TestCLIInstallCoexistConfirm(t *testing.T) {
 	l := newSafeLab(t)
+	nic0, nic1 := l.tp.NIC("uplink0"), l.tp.NIC("uplink1")
+	distroFiles := distroFilesFor(nic1)
 	for p, text := range distroFiles {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
@@ -53,10 +58,10 @@ func TestCLIInstallCoexistConfirm(t *testing.T) {
 
 	code, out := hostnet(t, l.dir, nil, "plan", l.files["base"])
 	for _, want := range []string{
-		"systemd-networkd manages uplink0 (/etc/systemd/network/20-wired.network:2: [Match] Name=uplink*",
-		"systemd-networkd manages uplink1 (/etc/systemd/network/20-wired.network:2",
+		"systemd-networkd manages " + nic0 + " (/etc/systemd/network/20-wired.network:2: [Match] Name=en*",
+		"systemd-networkd manages " + nic1 + " (/etc/systemd/network/20-wired.network:2",
 		"NetworkManager manages br0 (/etc/NetworkManager/system-connections/br0.nmconnection:4: profile \"br0\" (bridge) has interface-name=br0)",
-		"ifupdown manages uplink1 (/etc/network/interfaces:4: \"auto uplink1 eth9\"",
+		"ifupdown manages " + nic1 + " (/etc/network/interfaces:4: \"auto " + nic1 + " eth9\"",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plan does not report %q: exit %d\n%s", want, code, out)
@@ -74,7 +79,7 @@ func TestCLIInstallCoexistConfirm(t *testing.T) {
 	for what, c := range map[string]bool{
 		"networkd drop-in by MAC":   strings.Contains(string(nics), "MACAddress="+safeMAC0+" "+safeMAC1+"\n") && strings.Contains(string(nics), "Unmanaged=yes"),
 		"NetworkManager drop-in":    strings.Contains(string(nm), "unmanaged-devices+=mac:"+safeMAC0+";mac:"+safeMAC1+";interface-name:=bond0;"),
-		"no auto line for uplink1":  strings.Contains(string(ifaces), "#hostnet-disabled# auto uplink1 eth9\n") && strings.Contains(string(ifaces), "\nauto eth9\n"),
+		"no auto line for uplink1":  strings.Contains(string(ifaces), "#hostnet-disabled# auto "+nic1+" eth9\n") && strings.Contains(string(ifaces), "\nauto eth9\n"),
 		"plan in /etc/hostnet/plan": strings.Join(installedPlanFiles(t), " ") == "base.hcl",
 	} {
 		if !c {

@@ -85,7 +85,8 @@ func TestRoundTrip(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					if err := tp.AddNIC(i.Name, mac); err != nil {
+					// The configuration names the kernel's NICs: the lab NIC gets that name.
+					if err := tp.AddNICNamed(i.Name, i.Name, mac); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -433,7 +434,7 @@ func TestIfupdown2DropsARP(t *testing.T) {
 		}
 	}
 	for _, n := range []string{"eth2", "eth3"} {
-		if err := tp.AddNIC(n, testMAC(n)); err != nil {
+		if err := tp.AddNICNamed(n, n, testMAC(n)); err != nil {
 			t.Fatal(err)
 		}
 	}

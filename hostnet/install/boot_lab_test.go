@@ -157,13 +157,13 @@ func bootSetup() error {
 	}
 	for name, mac := range nics {
 		m, _ := net.ParseMAC(mac)
-		if err := t.AddNIC(name, m); err != nil {
+		if err := t.AddNICNamed(name, name, m); err != nil { // the names udev gives these NICs
 			return err
 		}
 	}
 	// A NIC the plan does not have: networkd configures it, which shows that networkd
 	// runs and would have taken the plan's NICs without hostnet's drop-in.
-	if err := t.AddNIC("enp9s0", net.HardwareAddr{0x52, 0x54, 0, 9, 0, 9}); err != nil {
+	if err := t.AddNICNamed("enp9s0", "enp9s0", net.HardwareAddr{0x52, 0x54, 0, 9, 0, 9}); err != nil {
 		return err
 	}
 	if _, err := t.AddRemote("remote", remoteIP+"/24"); err != nil {
