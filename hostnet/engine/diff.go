@@ -29,7 +29,7 @@ const NeedsBondDown = "bond down and slaves released"
 const NeedsRecreate = "link deleted and created again"
 
 // Mark is the ownership mark for the object at plan address addr.
-func Mark(addr string) string { return live.MarkPrefix + addr }
+func Mark(addr string) string { return live.MarkFor(addr) }
 
 // Addr is the plan address of an interface.
 func Addr(i plan.Interface) string {
@@ -61,6 +61,10 @@ type delItem struct {
 type differ struct {
 	p *plan.Plan
 	s *live.State
+	// unowned names links that are not hostnet's but that the plan may change in place
+	// (DiffUnowned: a restore); any other unmarked link of a planned name is refused.
+	unowned map[string]bool
+	adopt   map[string]bool // links the operator adopts (DiffAdopt)
 
 	name       map[plan.Interface]string // kernel name after apply
 	planned    map[string]plan.Interface // by kernel name
@@ -103,11 +107,24 @@ func newDiffer(p *plan.Plan, s *live.State) (*differ, error) {
 
 // Diff compares plan p with live state s. It is a pure function: it reads nothing and changes
 // nothing. The result lists per object what changes and holds the ordered steps for Apply.
-func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
+func Diff(p *plan.Plan, s *live.State) (*Changes, error) { return diff(p, s, nil, nil) }
+
+// DiffAdopt is Diff that takes over the existing links named in adopt although hostnet did
+// not create them: they are changed in place and marked as hostnet's (Diff refuses them).
+// It is the engine half of an explicit adoption by the operator.
+func DiffAdopt(p *plan.Plan, s *live.State, adopt map[string]bool) (*Changes, error) {
+	return diff(p, s, nil, adopt)
+}
+
+// diff is Diff; links named in unowned (a restore's links hostnet did not create) are
+// diffed in place without a mark, links named in adopt in place with one, instead of being
+// refused as someone else's.
+func diff(p *plan.Plan, s *live.State, unowned, adopt map[string]bool) (*Changes, error) {
 	d, err := newDiffer(p, s)
 	if err != nil {
 		return nil, err
 	}
+	d.unowned, d.adopt = unowned, adopt
 	nIfaces := len(p.NICs) + len(p.Bonds) + len(p.VLANs) + len(p.Bridges)
 	d.steps = make([]Step, 0, nIfaces+len(p.Routes))
 	d.objects = make([]Change, 0, nIfaces+len(p.Routes))
@@ -292,7 +309,21 @@ func orNone(s string) string {
 // existing checks a live link found under a planned name: the right kind, or marked and
 // replaceable. It returns the link to update (nil: create) and whether it is a replace.
 func (d *differ) existing(i plan.Interface, ch *Change, kind string, l *live.Link) (*live.Link, bool) {
-	if l == nil || l.Kind == kind {
+	if l != nil && l.Kind == kind {
+		if _, ok := l.Mark(); ok || d.unowned[l.Name] || d.adopt[l.Name] {
+			return l, false
+		}
+		// Taking it over would strip its addresses and let destroy delete it: a link
+		// someone else made stays theirs unless the operator adopts it explicitly.
+		why := "carries no hostnet ownership mark"
+		if live.LooksMarked(l.Alias) {
+			why = fmt.Sprintf("has the alias %q, which looks like a hostnet mark but was not written by this host's hostnet (its tag does not verify with the key in the state directory)", l.Alias)
+		}
+		d.errs = append(d.errs, fmt.Errorf("%s: %s %s already exists and %s: hostnet did not create it and will not take it over; remove or rename it, or adopt it explicitly",
+			Addr(i), kindName(l), l.Name, why))
+		return nil, false
+	}
+	if l == nil {
 		return l, false
 	}
 	if _, ok := l.Mark(); ok {
@@ -1123,7 +1154,7 @@ func routeText(gw netip.Addr, dev string) string {
 // later apply never takes them for its own. Their alias is the caller's to restore.
 // Apply's read-back diff (plain Diff) then reports them as not converged on the mark.
 func DiffUnowned(p *plan.Plan, s *live.State, unowned map[string]bool) (*Changes, error) {
-	ch, err := Diff(p, s)
+	ch, err := diff(p, s, unowned, nil)
 	if err != nil || len(unowned) == 0 {
 		return ch, err
 	}

@@ -279,10 +279,8 @@ func (snap *Snapshot) Unowned() map[string]bool {
 func nicKind(kind string) bool { return kind != "bond" && kind != "bridge" && kind != "vlan" }
 
 func markAddr(l *Link) string {
-	if strings.HasPrefix(l.Alias, live.MarkPrefix) {
-		return l.Alias[len(live.MarkPrefix):]
-	}
-	return ""
+	addr, _ := live.ParseMark(l.Alias)
+	return addr
 }
 
 // Plan turns the snapshot into a plan of the previous state, for engine.Diff against the
