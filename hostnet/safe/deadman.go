@@ -90,7 +90,7 @@ func (p *Pending) Save(dir string) error {
 
 // LoadPending reads the pending confirmation; os.ErrNotExist when there is none.
 func LoadPending(dir string) (*Pending, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PendingFile))
+	b, err := readState(filepath.Join(dir, PendingFile))
 	if err != nil {
 		return nil, err
 	}
@@ -137,7 +137,7 @@ func StartWatchdog(dir string, p *Pending, args []string) error {
 	if err != nil {
 		return err
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, WatchdogLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := openState(filepath.Join(dir, WatchdogLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		return err
 	}

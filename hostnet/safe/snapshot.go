@@ -707,7 +707,7 @@ func (snap *Snapshot) Save(path string) error {
 
 // LoadSnapshot reads a snapshot written by Save.
 func LoadSnapshot(path string) (*Snapshot, error) {
-	b, err := os.ReadFile(path)
+	b, err := readState(path)
 	if err != nil {
 		return nil, err
 	}
@@ -723,6 +723,9 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 
 func writeAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
+	if err := checkDir(dir); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
