@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hostnet/hostnet/hostnet/safe"
 )
 
 // Exit codes are stable: scripts and Ansible rely on them.
@@ -52,7 +54,29 @@ Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
 	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
 	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd())
+	root.PersistentPreRunE = loadMarkKey
 	return root
+}
+
+// marksRead are the commands that read ownership marks of live links: they load the key
+// that signs them from the state directory (see live.MarkFor).
+var marksRead = map[string]bool{"plan": true, "apply": true, "destroy": true, "status": true, "watch": true,
+	"rollback": true, watchdogCmd: true}
+
+// loadMarkKey loads the ownership-mark key of the command's state directory (its
+// --state-dir, else $HOSTNET_STATE_DIR, else the default).
+func loadMarkKey(cmd *cobra.Command, _ []string) error {
+	if !marksRead[cmd.Name()] {
+		return nil
+	}
+	dir := ""
+	if f := cmd.Flags().Lookup("state-dir"); f != nil {
+		dir = f.Value.String()
+	}
+	if err := safe.UseMarkKey(safe.StateDir(dir)); err != nil {
+		return withCode(exitError, fmt.Errorf("%w; hostnet needs it to tell its own links from others' (run as root)", err))
+	}
+	return nil
 }
 
 func newVersionCmd() *cobra.Command {

@@ -196,6 +196,10 @@ func newSafeLab(t *testing.T) *safeLab {
 		t.Fatal(err)
 	}
 	l := &safeLab{tp: tp, dir: filepath.Join(t.TempDir(), "state"), files: map[string]string{}}
+	// This process reads the marks the CLI processes write: with their key.
+	if err := safe.UseMarkKey(l.dir); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		os.Remove(filepath.Join(l.dir, safe.PendingFile)) // any watchdog exits
 		time.Sleep(300 * time.Millisecond)
