@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -17,6 +18,10 @@ const (
 	exitOK      = 0
 	exitError   = 1 // invalid plan, failed apply, bad usage
 	exitChanges = 2 // plan --detailed-exitcode: changes pending
+	// exitInternal is a crash (a Go panic) or an internal error: never 2, which a script
+	// reading plan --detailed-exitcode would take for "changes pending" (a Go runtime
+	// panic exits 2 on its own).
+	exitInternal = 3
 )
 
 // exitCodeError carries an exit code through cobra's error return.
@@ -48,7 +53,8 @@ networks guests attach to. It validates a host plan written in HCL against what 
 and the upstream switch really do, plans the changes against the live kernel, and applies
 them in order.
 
-Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
+Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode), 3 internal
+error (a crash: a bug in hostnet).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -96,7 +102,18 @@ func main() {
 
 // run executes the command line and returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRoot()
+	return runRoot(newRoot(), args, stdin, stdout, stderr)
+}
+
+// runRoot runs root; a panic anywhere in it is reported with its stack and exits
+// exitInternal.
+func runRoot(root *cobra.Command, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "Internal error (a bug in hostnet, please report it with this output): %v\n%s", r, debug.Stack())
+			code = exitInternal
+		}
+	}()
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)

@@ -171,7 +171,7 @@ func renderAll(out io.Writer, ch *engine.Changes, nets *networkPlan) error {
 // why libvirt could not be planned: destroy then changes nothing; apply applies the host
 // part and reports it, so a re-run converges once libvirtd answers. verb is "apply" or
 // "destroy". The caller holds the state directory's lock.
-func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, netErr error, autoApprove bool, verb string, sr *safeRun) error {
+func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, netErr error, autoApprove bool, verb string, sr *safeRun, in *interrupts) error {
 	out := cmd.OutOrStdout()
 	if err := renderAll(out, ch, nets); err != nil {
 		return err
@@ -192,6 +192,7 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, net
 	if !autoApprove && !confirm(cmd.InOrStdin(), out, fmt.Sprintf("Do you want to %s these changes?", verb)) {
 		return withCode(exitError, fmt.Errorf("%s cancelled; nothing was changed", verb))
 	}
+	in.changesBegin()
 	if verb == "destroy" {
 		if err := nets.apply(nil); err != nil {
 			return withCode(exitError, fmt.Errorf("destroy failed at the libvirt networks: %w; the networks were put back and the host part was not changed", err))
@@ -201,12 +202,10 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, net
 		if err := applyKernel(out, ch, verb, sr); err != nil {
 			return err
 		}
-		// The watchdog guards the kernel change from here on, whatever happens next:
-		// an error in the libvirt part below must not leave it unguarded.
-		if sr.confirmWithin > 0 {
-			if err := sr.startDeadman(out, sr.probes, sr.baseline); err != nil {
-				return err
-			}
+		// The watchdog guards the kernel change since before its first step, whatever
+		// happens next: an error in the libvirt part below leaves it guarded.
+		if sr.pending != nil {
+			sr.deadmanReady(out)
 		}
 	}
 	if verb == "apply" {
@@ -239,7 +238,11 @@ func applyKernel(out io.Writer, ch *engine.Changes, verb string, sr *safeRun) er
 	if sr.probes, sr.baseline, err = sr.probesBefore(out); err != nil {
 		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
 	}
-	rep, err := safe.Apply(context.Background(), netns.None(), sr.dir, snap, ch, sr.confirmWithin > 0)
+	var guard func() error
+	if sr.confirmWithin > 0 {
+		guard = func() error { return sr.startDeadman(sr.probes, sr.baseline) }
+	}
+	rep, err := safe.Apply(context.Background(), netns.None(), sr.dir, snap, ch, sr.confirmWithin > 0, guard)
 	if err != nil {
 		return withCode(exitError, fmt.Errorf("%s failed: %w", verb, err))
 	}
@@ -262,6 +265,11 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 		}
 		sr.dir = safe.StateDir(sr.dir)
 		sr.command = verb + " " + argOr(args, ".")
+		in := catchInterrupts(cmd.ErrOrStderr())
+		defer in.stop()
+		if err := refusePending(sr.dir, verb); err != nil {
+			return err
+		}
 		lock, err := safe.Acquire(sr.dir, sr.command)
 		if err != nil {
 			return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
@@ -271,6 +279,10 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 		if err != nil {
 			return withCode(exitError, err)
 		}
+		// Links an interrupted apply created but had not marked yet are its own.
+		if err := safe.ClaimInterrupted(sr.dir, s); err != nil {
+			return withCode(exitError, err)
+		}
 		ch, err := diffFn(p, s)
 		if err != nil {
 			return withCode(exitError, err)
@@ -278,7 +290,7 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 		sr.plan, sr.state = p, s
 		nets, netErr := planNetworks(cmd.ErrOrStderr(), p, lf, verb == "destroy")
 		defer nets.close()
-		return applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr)
+		return applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr, in)
 	}
 }
 

@@ -277,7 +277,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 			t.Fatal(err)
 		}
 		fired := failAt(k)
-		_, err = Apply(context.Background(), netns.None(), dir, snap, ch, false)
+		_, err = Apply(context.Background(), netns.None(), dir, snap, ch, false, nil)
 		engine.FaultHook = nil
 		tried++
 		var ae *ApplyError
@@ -304,7 +304,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 	if ch, err = diffAdopting(after, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Apply(context.Background(), netns.None(), dir, Take(s, after, "apply"), ch, false); err != nil {
+	if _, err := Apply(context.Background(), netns.None(), dir, Take(s, after, "apply"), ch, false, nil); err != nil {
 		t.Fatalf("apply without fault: %v", err)
 	}
 	t.Logf("fault points tried: %d of %d operations; restored to the snapshot: %d; restore time mean %s, max %s",
