@@ -78,6 +78,11 @@ func (sr *safeRun) check(p *plan.Plan) error {
 		if _, err := safe.ParseProbe(sr.probeSpecs[i]); err != nil {
 			return err
 		}
+		resolved, err := safe.ResolveProbe(sr.probeSpecs[i])
+		if err != nil {
+			return err
+		}
+		sr.probeSpecs[i] = resolved
 	}
 	return nil
 }
