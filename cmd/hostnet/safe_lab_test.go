@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,11 +37,18 @@ const (
 	envCrashAt   = "HOSTNET_TEST_CRASH_AT"
 	envStepDelay = "HOSTNET_TEST_STEP_DELAY"
 	envHoldUntil = "HOSTNET_TEST_HOLD_UNTIL"
+	// envSignalAt=k:SIG makes the CLI send SIG (HUP, INT, TERM) to its own process group
+	// just before its k-th kernel operation, as a dying SSH session or a Ctrl-C would.
+	envSignalAt = "HOSTNET_TEST_SIGNAL_AT"
 )
 
 func init() {
 	if os.Getenv(envCLI) != "1" {
 		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == watchdogCmd {
+		// The watchdog inherits the apply's environment: the faults are the apply's only.
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	if k, err := strconv.Atoi(os.Getenv(envCrashAt)); err == nil {
 		engine.BatchSize = 1
@@ -55,6 +63,21 @@ func init() {
 	if d, err := time.ParseDuration(os.Getenv(envStepDelay)); err == nil {
 		engine.BatchSize = 1
 		engine.FaultHook = func(int, engine.Step) error { time.Sleep(d); return nil }
+	}
+	if at, sig, ok := strings.Cut(os.Getenv(envSignalAt), ":"); ok {
+		k, _ := strconv.Atoi(at)
+		signo := map[string]syscall.Signal{"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "TERM": syscall.SIGTERM}[sig]
+		var once sync.Once
+		engine.BatchSize = 1
+		engine.FaultHook = func(i int, _ engine.Step) error {
+			if i == k-1 {
+				once.Do(func() {
+					syscall.Kill(0, signo) // the whole process group, as the terminal does
+					time.Sleep(50 * time.Millisecond)
+				})
+			}
+			return nil
+		}
 	}
 	if hold := os.Getenv(envHoldUntil); hold != "" {
 		engine.FaultHook = func(i int, _ engine.Step) error {
