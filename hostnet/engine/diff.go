@@ -65,6 +65,9 @@ type differ struct {
 	// (DiffUnowned: a restore); any other unmarked link of a planned name is refused.
 	unowned map[string]bool
 	adopt   map[string]bool // links the operator adopts (DiffAdopt)
+	// addr4Del names the links that lose an IPv4 address in this apply: their kept routes
+	// are added again after the new addresses (see routeSpec.Readd).
+	addr4Del map[string]bool
 
 	name       map[plan.Interface]string // kernel name after apply
 	planned    map[string]plan.Interface // by kernel name
@@ -408,6 +411,12 @@ func (d *differ) addrs(i plan.Interface, ch *Change, l *live.Link) {
 			}
 			have[a.Prefix] = true
 			if !want[a.Prefix] {
+				if a.Prefix.Addr().Is4() {
+					if d.addr4Del == nil {
+						d.addr4Del = map[string]bool{}
+					}
+					d.addr4Del[l.Name] = true
+				}
 				ch.Attrs = append(ch.Attrs, AttrChange{Name: "address", Old: a.Prefix.String()})
 				d.step(PhaseAddrsDel, Addr(i), "remove address "+a.Prefix.String()+" from "+l.Name,
 					op{kind: opAddrDel, link: l.Name, prefix: a.Prefix})
@@ -503,6 +512,7 @@ func (d *differ) gateway(i plan.Interface, ch *Change, l *live.Link) {
 			if gw.IsValid() && r.Gateway == gw && r.Priority == metricFor(r.Dst, 0) {
 				matched = true
 				d.keptRoute[k] = true
+				d.readd(Addr(i), r)
 				continue
 			}
 			if r.Protocol == live.RouteProtocol {
@@ -1100,6 +1110,7 @@ func (d *differ) routes() {
 			if lr.Gateway == r.Via && (dev == "" || lr.OIF == devIdx) {
 				exact = true
 				d.keptRoute[k] = true
+				d.readd(obj, lr)
 				continue
 			}
 			if lr.Protocol == live.RouteProtocol {
@@ -1133,6 +1144,19 @@ func (d *differ) routes() {
 		d.step(PhaseRoutesDel, "route."+lr.Dst.String(), "delete route "+lr.Dst.String()+" "+routeText(lr.Gateway, d.s.Name(lr.OIF)),
 			op{kind: opRouteDel, route: &routeSpec{Dst: lr.Dst, Gateway: lr.Gateway, Dev: d.s.Name(lr.OIF), Metric: lr.Priority, Table: lr.Table}})
 	}
+}
+
+// readd adds a kept IPv4 route again after the addresses when its link loses an IPv4
+// address in this apply (the kernel drops a link's IPv4 routes with its last IPv4 address
+// and does not bring them back with the new one).
+func (d *differ) readd(obj string, r live.Route) {
+	dev := d.s.Name(r.OIF)
+	if !r.Dst.Addr().Is4() || !d.addr4Del[dev] {
+		return
+	}
+	d.step(PhaseRoutes, obj, "add route "+r.Dst.String()+" "+routeText(r.Gateway, dev)+" again (its link's address changes)",
+		op{kind: opRouteAdd, route: &routeSpec{Dst: r.Dst, Gateway: r.Gateway, Dev: dev, Metric: r.Priority, Table: r.Table,
+			Protocol: r.Protocol, Readd: true}})
 }
 
 func routeText(gw netip.Addr, dev string) string {
@@ -1226,7 +1250,7 @@ func RestoreFixChanges(s *live.State, routes []RouteFix, bridges []BridgeFix) *C
 		}
 	}
 	for _, r := range routes {
-		rs := routeSpec(r)
+		rs := routeSpec{Dst: r.Dst, Gateway: r.Gateway, Dev: r.Dev, Metric: r.Metric, Table: r.Table, Protocol: r.Protocol}
 		steps = append(steps, Step{Phase: PhaseRoutes, Object: "route." + r.Dst.String(),
 			Desc: fmt.Sprintf("add route %s %s proto %d", r.Dst, routeText(r.Gateway, r.Dev), r.Protocol),
 			op:   op{kind: opRouteAdd, route: &rs}})
