@@ -77,6 +77,7 @@ var Rules = []Rule{
 	{"mtu-above-lower", errS, "MTU above the lower device's MTU"},
 	{"slave-mtu", warnS, "Slave MTU differs from the bond's"},
 	{"duplicate-libvirt-network", errS, "Duplicate libvirt network name"},
+	{"invalid-libvirt-name", errS, "Invalid libvirt network or portgroup name"},
 
 	// Addresses and routes.
 	{"duplicate-address", errS, "Address used twice"},

@@ -195,7 +195,45 @@ func checkVLANs(c *checker) {
 	}
 }
 
+// maxLibvirtName bounds libvirt network and portgroup names.
+const maxLibvirtName = 64
+
+// badLibvirtName says why a string is refused as a libvirt network or portgroup name, or
+// "". Only letters, digits, '.', '_' and '-' are accepted, starting with a letter or digit:
+// libvirt checks little itself (a network name only for '/'), and the audit found names that
+// libvirt 9.0 wrote back into its XML unescaped, creating an extra element after which
+// every command failed until the network was removed by hand.
+func badLibvirtName(s string) string {
+	switch {
+	case s == "":
+		return "it is empty"
+	case len(s) > maxLibvirtName:
+		return fmt.Sprintf("it is %d bytes long, more than %d", len(s), maxLibvirtName)
+	}
+	for i, r := range s {
+		ok := r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || i > 0 && strings.ContainsRune("._-", r))
+		if !ok {
+			return fmt.Sprintf("character %q at byte %d", r, i)
+		}
+	}
+	return ""
+}
+
 func checkNetworks(c *checker) {
+	for _, n := range c.p.Networks {
+		if why := badLibvirtName(n.Name); why != "" {
+			c.report("invalid-libvirt-name", attrOf(&n.Source, "name"),
+				"%s would be the libvirt network %q, which hostnet refuses: %s. libvirt names are letters, digits, '.', '_' and '-', starting with a letter or digit, at most %d bytes.",
+				n.Addr, n.Name, why, maxLibvirtName)
+		}
+		for _, pg := range n.PortGroups {
+			if why := badLibvirtName(pg.Name); why != "" {
+				c.report("invalid-libvirt-name", loc{n.Addr, pg.Range},
+					"%s has a portgroup named %q, which hostnet refuses: %s. libvirt names are letters, digits, '.', '_' and '-', starting with a letter or digit, at most %d bytes.",
+					n.Addr, pg.Name, why, maxLibvirtName)
+			}
+		}
+	}
 	seen := map[string]*plan.Network{}
 	for _, n := range c.p.Networks {
 		if first, dup := seen[n.Name]; dup {
