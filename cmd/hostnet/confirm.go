@@ -44,7 +44,8 @@ type safeRun struct {
 	plan    *plan.Plan
 	state   *live.State
 
-	pending *safe.Pending // the dead-man confirmation this apply started, if any
+	pending   *safe.Pending // the dead-man confirmation this apply started, if any
+	inherited bool          // the snapshot is an interrupted run's, not this run's
 }
 
 func (sr *safeRun) register(cmd *cobra.Command, deadman bool) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -193,13 +194,31 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, net
 		return withCode(exitError, fmt.Errorf("%s cancelled; nothing was changed", verb))
 	}
 	in.changesBegin()
-	if verb == "destroy" {
+	// One snapshot covers the kernel and the libvirt networks the run changes, so that
+	// every restore (failure, dead-man timer, rollback) puts both back.
+	var snap *safe.Snapshot
+	if ch.HasChanges() || (verb == "destroy" && nets.hasChanges()) {
+		var err error
+		if snap, err = sr.prepare(out, verb, nets); err != nil {
+			return err
+		}
+	}
+	if verb == "destroy" && nets.hasChanges() {
+		// Networks go before the bridges they use; the snapshot is on disk first, so an
+		// interrupted destroy is rolled back with its networks.
+		if err := safe.SaveSnapshot(sr.dir, snap); err != nil {
+			return withCode(exitError, fmt.Errorf("writing the snapshot before any change: %w; nothing was changed", err))
+		}
 		if err := nets.apply(nil); err != nil {
+			sr.dropSnapshot()
 			return withCode(exitError, fmt.Errorf("destroy failed at the libvirt networks: %w; the networks were put back and the host part was not changed", err))
+		}
+		if !ch.HasChanges() {
+			sr.dropSnapshot()
 		}
 	}
 	if ch.HasChanges() {
-		if err := applyKernel(out, ch, verb, sr); err != nil {
+		if err := applyKernel(out, ch, verb, sr, snap); err != nil {
 			return err
 		}
 		// The watchdog guards the kernel change since before its first step, whatever
@@ -226,18 +245,36 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, net
 	return nil
 }
 
-// applyKernel applies the kernel changes safely (snapshot, restore on error).
-func applyKernel(out io.Writer, ch *engine.Changes, verb string, sr *safeRun) error {
+// prepare takes the snapshot of what the run may change (kernel links, and the libvirt
+// networks nets changes) and runs the probes' baseline. Nothing is written yet.
+func (sr *safeRun) prepare(out io.Writer, verb string, nets *networkPlan) (*safe.Snapshot, error) {
 	snap, note, err := safe.Prepare(sr.dir, sr.state, sr.plan, sr.command)
 	if err != nil {
-		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
+		return nil, withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
 	}
 	if note != "" {
 		fmt.Fprintln(out, note)
+		sr.inherited = true
+	}
+	if nets.hasChanges() {
+		snap.AddNetworks(nets.conn.URI, nets.changes.Saved())
 	}
 	if sr.probes, sr.baseline, err = sr.probesBefore(out); err != nil {
-		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
+		return nil, withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
 	}
+	return snap, nil
+}
+
+// dropSnapshot removes the snapshot this run wrote once it is not needed, but never the
+// one an interrupted run left: that stays the restore point.
+func (sr *safeRun) dropSnapshot() {
+	if !sr.inherited {
+		os.Remove(filepath.Join(sr.dir, safe.SnapshotFile))
+	}
+}
+
+// applyKernel applies the kernel changes safely (snapshot, restore on error).
+func applyKernel(out io.Writer, ch *engine.Changes, verb string, sr *safeRun, snap *safe.Snapshot) error {
 	var guard func() error
 	if sr.confirmWithin > 0 {
 		guard = func() error { return sr.startDeadman(sr.probes, sr.baseline) }

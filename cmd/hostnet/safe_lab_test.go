@@ -24,6 +24,7 @@ import (
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/safe"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
 // Environment of the test binary run as the hostnet CLI (a separate process, as the real
@@ -40,6 +41,8 @@ const (
 	// envSignalAt=k:SIG makes the CLI send SIG (HUP, INT, TERM) to its own process group
 	// just before its k-th kernel operation, as a dying SSH session or a Ctrl-C would.
 	envSignalAt = "HOSTNET_TEST_SIGNAL_AT"
+	// envCrashLibvirtAt=k makes the CLI SIGKILL itself just before its k-th libvirt write.
+	envCrashLibvirtAt = "HOSTNET_TEST_CRASH_LIBVIRT_AT"
 )
 
 func init() {
@@ -63,6 +66,15 @@ func init() {
 	if d, err := time.ParseDuration(os.Getenv(envStepDelay)); err == nil {
 		engine.BatchSize = 1
 		engine.FaultHook = func(int, engine.Step) error { time.Sleep(d); return nil }
+	}
+	if k, err := strconv.Atoi(os.Getenv(envCrashLibvirtAt)); err == nil {
+		libvirtnet.WriteHook = func(n int, _ string) error {
+			if n == k-1 {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+			return nil
+		}
 	}
 	if at, sig, ok := strings.Cut(os.Getenv(envSignalAt), ":"); ok {
 		k, _ := strconv.Atoi(at)

@@ -174,3 +174,12 @@ func ClaimInterrupted(dir string, s *live.State) error {
 	snap.Adopt(s)
 	return nil
 }
+
+// SaveSnapshot writes snap to the state directory before a change that safe.Apply does not
+// run (the libvirt networks a destroy removes before the kernel part).
+func SaveSnapshot(dir string, snap *Snapshot) error {
+	if err := ensureDir(dir); err != nil {
+		return err
+	}
+	return snap.Save(filepath.Join(dir, SnapshotFile))
+}

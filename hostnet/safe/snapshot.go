@@ -35,6 +35,7 @@ import (
 	"github.com/hostnet/hostnet/hostnet/engine"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
 // SnapshotVersion is the on-disk format version.
@@ -52,6 +53,8 @@ type Snapshot struct {
 	// MayCreate names the links the apply may create (absent when the snapshot was taken).
 	// Restore deletes them even when a crash came between creating one and marking it.
 	MayCreate []string `json:"may_create,omitempty"`
+	// Libvirt holds the libvirt networks the run changes, as they were (AddNetworks).
+	Libvirt *LibvirtPart `json:"libvirt,omitempty"`
 	// Normalized is live.State.Normalized() of the whole namespace when the snapshot was
 	// taken; Verify compares the lines about the snapshot's links with the live state.
 	Normalized []string `json:"normalized"`
@@ -184,6 +187,29 @@ func Take(s *live.State, p *plan.Plan, command string) *Snapshot {
 			Metric: r.Priority, Protocol: r.Protocol})
 	}
 	return snap
+}
+
+// LibvirtPart is the libvirt side of a snapshot: the daemon and the networks as they were.
+type LibvirtPart struct {
+	URI      string             `json:"uri"`
+	Networks []libvirtnet.Saved `json:"networks"`
+}
+
+// AddNetworks records the libvirt networks a run is about to change (libvirtnet
+// Changes.Saved) at uri. A network the snapshot already holds keeps its older record: an
+// interrupted run's snapshot stays the restore point.
+func (snap *Snapshot) AddNetworks(uri string, saved []libvirtnet.Saved) {
+	if len(saved) == 0 {
+		return
+	}
+	if snap.Libvirt == nil {
+		snap.Libvirt = &LibvirtPart{URI: uri}
+	}
+	for _, s := range saved {
+		if !slices.ContainsFunc(snap.Libvirt.Networks, func(x libvirtnet.Saved) bool { return x.Name == s.Name }) {
+			snap.Libvirt.Networks = append(snap.Libvirt.Networks, s)
+		}
+	}
 }
 
 // restorable tells the routes a restore puts back: unicast routes someone added, not those
