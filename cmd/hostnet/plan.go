@@ -236,7 +236,13 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, net
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			if err := nets.apply(s); err != nil {
+			err = nets.apply(s)
+			if sr.pending == nil && ch.HasChanges() {
+				// Host and networks are consistent either way (as safe.Apply does after a
+				// complete kernel part, even for an interrupted run's snapshot).
+				os.Remove(filepath.Join(sr.dir, safe.SnapshotFile))
+			}
+			if err != nil {
 				return withCode(exitError, fmt.Errorf("the host part is applied, but the libvirt networks failed and were put back: %w", err))
 			}
 			fmt.Fprintf(out, "libvirt networks: %d change(s) applied.\n", len(nets.changes.Changes))
@@ -279,7 +285,10 @@ func applyKernel(out io.Writer, ch *engine.Changes, verb string, sr *safeRun, sn
 	if sr.confirmWithin > 0 {
 		guard = func() error { return sr.startDeadman(sr.probes, sr.baseline) }
 	}
-	rep, err := safe.Apply(context.Background(), netns.None(), sr.dir, snap, ch, sr.confirmWithin > 0, guard)
+	// The snapshot stays for the dead-man timer, and until the libvirt part is done (a
+	// crash there is rolled back from it, networks included).
+	keep := sr.confirmWithin > 0 || (snap.Libvirt != nil && verb == "apply")
+	rep, err := safe.Apply(context.Background(), netns.None(), sr.dir, snap, ch, keep, guard)
 	if err != nil {
 		return withCode(exitError, fmt.Errorf("%s failed: %w", verb, err))
 	}
