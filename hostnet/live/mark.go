@@ -76,3 +76,9 @@ func ParseMark(alias string) (addr string, ok bool) {
 
 // LooksMarked reports whether alias starts like a mark (valid or not): for diagnostics.
 func LooksMarked(alias string) bool { return strings.HasPrefix(alias, MarkPrefix) }
+
+// MaxMarkLen is the longest alias the kernel keeps (IFALIASZ 256, with the NUL).
+const MaxMarkLen = 255
+
+// MarkLen is the length of MarkFor(addr), without computing it.
+func MarkLen(addr string) int { return len(MarkPrefix) + len(addr) + len(markSep) + 2*MarkTagLen }

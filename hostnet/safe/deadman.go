@@ -104,13 +104,32 @@ func LoadPending(dir string) (*Pending, error) {
 	return &p, nil
 }
 
-// PendingStatus is the line `hostnet status` prints: "" when nothing is pending.
+// PendingStatus is what `hostnet status` prints about the state directory: a pending
+// confirmation, or the snapshot an interrupted run left (the host may be half-changed), or
+// a state file hostnet refuses; "" when there is nothing to say.
 func PendingStatus(dir string) string {
-	p, err := LoadPending(StateDir(dir))
-	if err != nil {
+	dir = StateDir(dir)
+	p, err := LoadPending(dir)
+	if err == nil {
+		return "Confirmation pending: " + p.Describe() + "."
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "State directory: " + err.Error() + "."
+	}
+	path := filepath.Join(dir, SnapshotFile)
+	snap, err := LoadSnapshot(path)
+	if errors.Is(err, os.ErrNotExist) {
 		return ""
 	}
-	return "Confirmation pending: " + p.Describe() + "."
+	if err != nil {
+		return "State directory: " + err.Error() + "."
+	}
+	state := "it has exited: the host may be half-changed; run `hostnet rollback` to restore the state from before it, or apply again"
+	if Alive(snap.PID) {
+		state = "it is still running"
+	}
+	return fmt.Sprintf("Interrupted or running change: %q (pid %d) took a snapshot at %s and %s.",
+		snap.Command, snap.PID, snap.Taken.Local().Format("2006-01-02 15:04:05"), state)
 }
 
 // Confirm keeps the applied state: it removes the pending record and the snapshot; the

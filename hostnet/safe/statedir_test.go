@@ -111,3 +111,26 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// status names what the state directory holds: a leftover snapshot of a run that died, a
+// pending confirmation, or a file hostnet refuses.
+func TestPendingStatusLines(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	must(t, ensureDir(dir))
+	if s := PendingStatus(dir); s != "" {
+		t.Errorf("empty dir: %q", s)
+	}
+	dead := &Snapshot{Version: SnapshotVersion, Command: "apply plan.hcl", PID: 1 << 22} // beyond pid_max's default
+	must(t, dead.Save(filepath.Join(dir, SnapshotFile)))
+	if s := PendingStatus(dir); !strings.Contains(s, "hostnet rollback") || !strings.Contains(s, "apply plan.hcl") {
+		t.Errorf("leftover snapshot: %q", s)
+	}
+	must(t, NewPending("apply plan.hcl", 0, nil, nil).Save(dir))
+	if s := PendingStatus(dir); !strings.HasPrefix(s, "Confirmation pending") {
+		t.Errorf("pending: %q", s)
+	}
+	must(t, os.Chmod(filepath.Join(dir, PendingFile), 0o644))
+	if s := PendingStatus(dir); !strings.Contains(s, "refusing") {
+		t.Errorf("untrusted pending: %q", s)
+	}
+}

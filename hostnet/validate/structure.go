@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 )
 
@@ -118,6 +119,11 @@ func checkNames(c *checker) {
 		if !ic.Has("name") {
 			origin = fmt.Sprintf(" (%s sets no name; this is its default name)", ic.Addr)
 		}
+		if _, isNIC := i.(*plan.NIC); !isNIC && live.MarkLen(ic.Addr) > live.MaxMarkLen {
+			c.report("mark-too-long", attrOf(&ic.Source, "for_each"),
+				"%s is a plan address of %d bytes: hostnet's ownership mark for it (the address and a %d-byte tag in the interface alias) would be %d bytes, and the kernel keeps at most %d (IFALIASZ). Use shorter for_each keys or a shorter block label.",
+				ic.Addr, len(ic.Addr), live.MarkLen("")-len(live.MarkPrefix), live.MarkLen(ic.Addr), live.MaxMarkLen)
+		}
 		if why := badName(ic.Name); why != "" {
 			c.report("invalid-name", attrOf(&ic.Source, "name"),
 				"%s would be named %q%s, which the kernel refuses (net/core/dev.c dev_valid_name): %s. Names are at most 15 bytes, not \".\" or \"..\", without '/', ':', whitespace or '%%'. Set a valid name.",
@@ -155,6 +161,10 @@ func badName(s string) string {
 		return "it contains '%', which makes it a template (eth%d) the kernel fills in with a number of its choice"
 	case strings.ContainsRune(s, 0):
 		return "it contains a NUL byte"
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		// The kernel takes them, but they garble every listing (ip link, logs) and can
+		// forge lines in them.
+		return "it contains a control character"
 	}
 	return ""
 }
