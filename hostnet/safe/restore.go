@@ -16,8 +16,8 @@ import (
 
 // RestoreReport says what Restore did.
 type RestoreReport struct {
-	Steps    int           `json:"steps"` // engine steps of the snapshot's plan that ran
-	Fixes    int           `json:"fixes"` // FixChanges steps that ran
+	Steps    int           `json:"steps"`              // engine steps of the snapshot's plan that ran
+	Fixes    int           `json:"fixes"`              // FixChanges steps that ran
 	Networks int           `json:"networks,omitempty"` // libvirt networks restored
 	Duration time.Duration `json:"duration_ns"`
 	// Residual lists what still differs from the snapshot afterwards (see Snapshot.Verify);
