@@ -884,6 +884,22 @@ func protoName(p uint16) string {
 	return "802.1Q"
 }
 
+// sameVLAN refuses to create VLAN v when its parent already carries the same id and
+// protocol under another name that this apply does not delete: the kernel would refuse the
+// second one (EEXIST) half way through the apply.
+func (d *differ) sameVLAN(v *plan.VLAN, obj, parent string, proto uint16) {
+	pl := d.liveLink(parent)
+	if pl == nil || d.gone[pl.Index] {
+		return
+	}
+	for _, u := range d.s.Uppers(pl) {
+		if u.Kind == "vlan" && u.VLAN != nil && u.VLAN.ID == v.ID && u.VLAN.Protocol == proto && u.Name != v.Name && !d.gone[u.Index] {
+			d.errs = append(d.errs, fmt.Errorf("%s: %s VLAN %d on %s already exists as %s, and the kernel refuses a second one (EEXIST); name it %q in the plan or remove %s",
+				obj, protoName(proto), v.ID, parent, u.Name, u.Name, u.Name))
+		}
+	}
+}
+
 func (d *differ) vlan(v *plan.VLAN) {
 	obj := Addr(v)
 	ch := Change{Address: obj, Kind: "vlan", Name: v.Name}
@@ -934,6 +950,7 @@ func (d *differ) vlan(v *plan.VLAN) {
 				ch.Attrs = append(ch.Attrs, AttrChange{Name: "master", New: m})
 			}
 		}
+		d.sameVLAN(v, obj, parent, proto)
 		desc := fmt.Sprintf("create vlan %s on %s id %d", v.Name, parent, v.ID)
 		if o.master != nil {
 			desc += " master " + *o.master

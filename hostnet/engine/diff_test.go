@@ -514,3 +514,25 @@ func TestDiffForeignRouteConflict(t *testing.T) {
 		t.Errorf("%d route adds, want 1: %q", n, descs(ch))
 	}
 }
+
+// A VLAN with the planned parent and id under another name (not hostnet's, so not deleted
+// by this apply) is refused before any change: the kernel would refuse the create with
+// EEXIST half way through. A marked one that the plan lacks is deleted first: no error.
+func TestDiffSameVLANOtherName(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		alias string
+		fails bool
+	}{{"user's vlan100", "", true}, {"hostnet's, not in the plan", live.MarkFor("vlan.old"), false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := after(abOpts())
+			l := s.Link("bond0.100")
+			l.Name, l.Alias, l.MasterIndex = "vlan100", tt.alias, 0
+			s = live.NewState(s.Links, s.Routes)
+			_, err := Diff(fixture(), s)
+			if tt.fails != (err != nil && strings.Contains(err.Error(), "already exists as vlan100")) {
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+}
