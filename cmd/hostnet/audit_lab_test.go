@@ -138,7 +138,7 @@ func TestCLISignalDuringConfirmWithinApply(t *testing.T) {
 				t.Fatal(err)
 			}
 			code := waitExit(t, cmd, 2*time.Minute)
-			if c.sig != "KILL" && (code != 0 || !strings.Contains(out.String(), "Received SIG")) {
+			if c.sig != "KILL" && (code != 0 || !strings.Contains(out.String(), "during the changes: finished them")) {
 				t.Errorf("the apply did not finish through the signal: exit %d\n%s", code, out.String())
 			}
 			if _, err := os.Stat(filepath.Join(l.dir, safe.PendingFile)); err != nil {

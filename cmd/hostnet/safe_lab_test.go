@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -241,10 +242,17 @@ func newSafeLab(t *testing.T) *safeLab {
 		if b, err := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog)); err == nil && len(b) > 0 {
 			t.Logf("watchdog.log:\n%s", b)
 		}
-		if s, err := live.Read(netns.None()); err == nil {
-			if ch, err := engine.Diff(&plan.Plan{}, s); err == nil {
-				engine.Apply(t.Context(), netns.None(), ch)
+		// Not t.Context(): it is cancelled before cleanups run, and the links would stay
+		// for the next test (whose key does not own them) to trip over.
+		s, err := live.Read(netns.None())
+		if err == nil {
+			var ch *engine.Changes
+			if ch, err = engine.Diff(&plan.Plan{}, s); err == nil {
+				_, err = engine.Apply(context.Background(), netns.None(), ch)
 			}
+		}
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
 		}
 		tp.Close()
 	})
