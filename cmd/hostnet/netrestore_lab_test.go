@@ -143,3 +143,53 @@ func TestCLICrashWithLibvirtNetworks(t *testing.T) {
 	}
 	t.Logf("kill -9 points with libvirt networks: %d, each rolled back exactly", tried)
 }
+
+// The fault-injection suite over libvirt networks: destroy removes hn-guests, then its k-th
+// kernel operation fails, for every k: the restore brings back the kernel and the network
+// exactly. apply's k-th libvirt write fails, for every k: the networks are put back exactly
+// (the host part stays applied, as the apply reports).
+func TestCLIFaultWithLibvirtNetworks(t *testing.T) {
+	l := netLab(t)
+	pre, preNets := normalized(t), networks(t)
+	tried := 0
+	for k := 1; ; k++ {
+		code, out := hostnet(t, l.dir, []string{fmt.Sprintf("%s=%d", envFailAt, k)}, "destroy", "--auto-approve", l.files["net"])
+		if code == 0 {
+			break // past the last operation: the destroy went through
+		}
+		if code != 1 || !strings.Contains(out, "injected fault") {
+			t.Fatalf("destroy k=%d: exit %d\n%s", k, code, out)
+		}
+		if d := lineDiff(pre, normalized(t)); d != "" {
+			t.Fatalf("destroy failing at kernel operation %d: kernel not restored:\n%s\n%s", k, d, out)
+		}
+		if n := networks(t); n != preNets {
+			t.Fatalf("destroy failing at kernel operation %d: libvirt not restored:\n%s\nwant:\n%s\n%s", k, n, preNets, out)
+		}
+		tried++
+	}
+	if code, out := hostnet(t, l.dir, nil, "apply", "--auto-approve", l.files["net"]); code != 0 {
+		t.Fatalf("back to net: %s", out)
+	}
+	pre, preNets = normalized(t), networks(t)
+	for k := 1; ; k++ {
+		code, out := hostnet(t, l.dir, []string{fmt.Sprintf("%s=%d", envFailLibvirtAt, k)}, "apply", "--auto-approve", l.files["netchanged"])
+		if code == 0 {
+			break
+		}
+		if code != 1 || !strings.Contains(out, "injected fault") || !strings.Contains(out, "put back") {
+			t.Fatalf("apply k=%d: exit %d\n%s", k, code, out)
+		}
+		if n := networks(t); n != preNets {
+			t.Fatalf("apply failing at libvirt write %d: networks not put back:\n%s\nwant:\n%s\n%s", k, n, preNets, out)
+		}
+		if code, out := hostnet(t, l.dir, nil, "apply", "--auto-approve", l.files["net"]); code != 0 {
+			t.Fatalf("back to net: %s", out)
+		}
+		if d := lineDiff(pre, normalized(t)); d != "" {
+			t.Fatalf("back to net after k=%d:\n%s", k, d)
+		}
+		tried++
+	}
+	t.Logf("fault points with libvirt networks: %d, each restored exactly", tried)
+}

@@ -44,6 +44,10 @@ const (
 	envSignalAt = "HOSTNET_TEST_SIGNAL_AT"
 	// envCrashLibvirtAt=k makes the CLI SIGKILL itself just before its k-th libvirt write.
 	envCrashLibvirtAt = "HOSTNET_TEST_CRASH_LIBVIRT_AT"
+	// envFailAt=k makes the k-th kernel operation fail (once: the restore's own operations
+	// go through), envFailLibvirtAt=k the k-th libvirt write.
+	envFailAt        = "HOSTNET_TEST_FAIL_AT"
+	envFailLibvirtAt = "HOSTNET_TEST_FAIL_LIBVIRT_AT"
 )
 
 func init() {
@@ -67,6 +71,25 @@ func init() {
 	if d, err := time.ParseDuration(os.Getenv(envStepDelay)); err == nil {
 		engine.BatchSize = 1
 		engine.FaultHook = func(int, engine.Step) error { time.Sleep(d); return nil }
+	}
+	if k, err := strconv.Atoi(os.Getenv(envFailAt)); err == nil {
+		engine.BatchSize = 1
+		fired := false
+		engine.FaultHook = func(i int, _ engine.Step) error {
+			if i == k-1 && !fired {
+				fired = true
+				return fmt.Errorf("injected fault at kernel operation %d", k)
+			}
+			return nil
+		}
+	}
+	if k, err := strconv.Atoi(os.Getenv(envFailLibvirtAt)); err == nil {
+		libvirtnet.WriteHook = func(n int, op string) error {
+			if n == k-1 {
+				return fmt.Errorf("injected fault at libvirt write %d (%s)", k, op)
+			}
+			return nil
+		}
 	}
 	if k, err := strconv.Atoi(os.Getenv(envCrashLibvirtAt)); err == nil {
 		libvirtnet.WriteHook = func(n int, _ string) error {
