@@ -223,3 +223,32 @@ func userBridge(t *testing.T) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Finding 7: `--probe exec:./check` given relative to the operator's directory passes there
+// before the apply; the watchdog (cwd /) must run the same program, so the probes confirm
+// the good apply instead of undoing it after three failures.
+func TestCLIRelativeExecProbe(t *testing.T) {
+	l := newSafeLab(t)
+	work := t.TempDir()
+	if err := os.WriteFile(filepath.Join(work, "check"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := hostnetCmd(l.dir, nil, "apply", "--auto-approve", "--confirm-within", "60s", "--probe", "exec:./check", l.files["changed"])
+	cmd.Dir = work
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if code := waitExit(t, cmd, 2*time.Minute); code != 0 {
+		t.Fatalf("apply: exit %d\n%s", code, out.String())
+	}
+	l.waitGone(t, 50*time.Second)
+	log, _ := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog))
+	if !bytes.Contains(log, []byte("every probe passed: confirmed")) {
+		t.Fatalf("the watchdog did not confirm by the probe:\n%s", log)
+	}
+	if code, o := hostnet(t, l.dir, nil, "plan", "--detailed-exitcode", l.files["changed"]); code != 0 {
+		t.Errorf("the confirmed state was not kept: exit %d\n%s", code, o)
+	}
+}

@@ -134,3 +134,25 @@ func TestPendingStatusLines(t *testing.T) {
 		t.Errorf("untrusted pending: %q", s)
 	}
 }
+
+// The loser of the lock names the holder only when that process is alive: the record in
+// the lock file may still be that of an earlier holder that has exited (finding 10).
+func TestLockedErrorNeverNamesAnExitedProcess(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	first, err := Acquire(dir, "apply a.hcl")
+	must(t, err)
+	defer first.Release()
+	_, err = Acquire(dir, "apply b.hcl") // another open file description: flock conflicts
+	var le *LockedError
+	if !errors.As(err, &le) || le.Holder.PID != os.Getpid() {
+		t.Fatalf("live holder not named: %v", err)
+	}
+	// The holder's record now says an exited process (as when a new holder has taken the
+	// lock but not yet written its record).
+	stale := []byte(`{"pid":4194304,"command":"apply old.hcl","started":"2026-01-01T00:00:00Z"}` + "\n")
+	must(t, os.WriteFile(filepath.Join(dir, LockFile), stale, 0o600))
+	_, err = Acquire(dir, "apply b.hcl")
+	if !errors.As(err, &le) || le.Holder.PID != 0 || strings.Contains(err.Error(), "4194304") {
+		t.Fatalf("an exited process is named as the holder: %v", err)
+	}
+}
