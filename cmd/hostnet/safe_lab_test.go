@@ -162,6 +162,7 @@ bond "bond0" {
   slaves = [nic.uplink0, nic.uplink1]
   mode   = "active-backup"
   miimon = 100
+  mtu    = 1500 # said, so that going back to this plan undoes changedPlan's 9000
 }
 
 bridge "br0" {
