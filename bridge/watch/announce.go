@@ -123,6 +123,17 @@ func plan(bond int) (uplinks []uplink, out []announcement, err error) {
 		seen[k] = true
 		out = append(out, announcement{mac: mac, tag: tag, ips: ip})
 	}
+	// The bridges' own MACs and addresses first: the kernel does not announce them either
+	// (the bond's notification stops at the bond), and they must not be the ones a full
+	// MaxFrames budget skips.
+	for _, u := range uplinks {
+		if mac := u.bridge.Attrs().HardwareAddr; len(mac) == 6 {
+			add(mac, u.tag, own[u.bridge.Attrs().Index])
+		}
+	}
+	// Then the stations, one port at a time in turn (fairShare): a guest that floods the
+	// FDB with made-up MACs gets its share of the budget, not all of it.
+	var cands []portCandidate
 	for _, u := range uplinks {
 		bi := u.bridge.Attrs().Index
 		for _, e := range byBridge[bi] {
@@ -139,17 +150,43 @@ func plan(bond int) (uplinks []uplink, out []announcement, err error) {
 				}
 				tag = t
 			}
-			add(e.MAC, tag, ips[ipKey{bi, string(e.MAC)}])
+			cands = append(cands, portCandidate{port: e.Port, a: announcement{mac: e.MAC, tag: tag, ips: ips[ipKey{bi, string(e.MAC)}]}})
 		}
 	}
-	// The bridges' own MACs and addresses last: the kernel does not
-	// announce them either (the bond's notification stops at the bond).
-	for _, u := range uplinks {
-		if mac := u.bridge.Attrs().HardwareAddr; len(mac) == 6 {
-			add(mac, u.tag, own[u.bridge.Attrs().Index])
-		}
+	for _, c := range fairShare(cands) {
+		add(c.mac, c.tag, c.ips)
 	}
 	return uplinks, out, nil
+}
+
+// portCandidate is a station to announce and the bridge port it is behind.
+type portCandidate struct {
+	port int
+	a    announcement
+}
+
+// fairShare orders the candidates one per port in turn (ports in order of first
+// appearance, each port's stations in their order): with a frame budget, every port gets
+// an equal share before any gets more.
+func fairShare(cands []portCandidate) []announcement {
+	var ports []int
+	queue := map[int][]announcement{}
+	for _, c := range cands {
+		if _, ok := queue[c.port]; !ok {
+			ports = append(ports, c.port)
+		}
+		queue[c.port] = append(queue[c.port], c.a)
+	}
+	out := make([]announcement, 0, len(cands))
+	for len(out) < len(cands) {
+		for _, p := range ports {
+			if q := queue[p]; len(q) > 0 {
+				out = append(out, q[0])
+				queue[p] = q[1:]
+			}
+		}
+	}
+	return out
 }
 
 // egressTag is the tag a frame of vid carries out of a port with the
