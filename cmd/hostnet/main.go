@@ -85,17 +85,38 @@ error (a crash: a bug in hostnet).`,
 var marksRead = map[string]bool{"plan": true, "apply": true, "destroy": true, "status": true, "watch": true,
 	"rollback": true, watchdogCmd: true}
 
-// loadMarkKey loads the ownership-mark key of the command's state directory (its
-// --state-dir, else $HOSTNET_STATE_DIR, else the default).
+// markKeyDir is the directory of the ownership-mark key: the default state directory of
+// the network namespace the process runs in, whatever --state-dir says. The key belongs to
+// the namespace's links, not to one state directory: an apply with --state-dir and a later
+// status without it must agree on which links are hostnet's. A process in a namespace
+// joined with --netns (and its watchdog, which inherits netnsenter.EnvPath) uses
+// DefaultStateDir/netns/<name>.
+func markKeyDir() (string, error) {
+	path := os.Getenv(netnsenter.EnvPath)
+	if path == "" {
+		return safe.DefaultStateDir, nil
+	}
+	key := filepath.Base(path)
+	if !strings.HasPrefix(path, "/run/netns/") {
+		st, err := os.Stat(path)
+		if err != nil {
+			return "", err
+		}
+		key = fmt.Sprintf("inode-%d", st.Sys().(*syscall.Stat_t).Ino)
+	}
+	return filepath.Join(safe.DefaultStateDir, "netns", key), nil
+}
+
+// loadMarkKey loads the ownership-mark key (see markKeyDir).
 func loadMarkKey(cmd *cobra.Command, _ []string) error {
 	if !marksRead[cmd.Name()] {
 		return nil
 	}
-	dir := ""
-	if f := cmd.Flags().Lookup("state-dir"); f != nil {
-		dir = f.Value.String()
+	dir, err := markKeyDir()
+	if err == nil {
+		err = safe.UseMarkKey(dir)
 	}
-	if err := safe.UseMarkKey(safe.StateDir(dir)); err != nil {
+	if err != nil {
 		return withCode(exitError, fmt.Errorf("%w; hostnet needs it to tell its own links from others' (run as root)", err))
 	}
 	return nil

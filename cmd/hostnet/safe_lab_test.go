@@ -256,8 +256,9 @@ func newSafeLab(t *testing.T) *safeLab {
 		t.Fatal(err)
 	}
 	l := &safeLab{tp: tp, dir: filepath.Join(t.TempDir(), "state"), files: map[string]string{}}
-	// This process reads the marks the CLI processes write: with their key.
-	if err := safe.UseMarkKey(l.dir); err != nil {
+	// This process reads the marks the CLI processes write: with their key (that of the
+	// lab's network namespace, in the default state directory whatever --state-dir says).
+	if err := safe.UseMarkKey(safe.DefaultStateDir); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

@@ -14,11 +14,11 @@ import (
 //	hostnet:<plan address> #<tag>
 //
 // where <tag> is the first MarkTagLen bytes, in hex, of HMAC-SHA256(key, plan address) and
-// key is a secret kept in the state directory (package safe, file mark.key, mode 0600,
-// root-owned). A link whose alias merely starts with "hostnet:" (a user's alias, or a mark
+// key is a secret kept in the network namespace's default state directory (package safe,
+// file mark.key, mode 0600, root-owned; the CLI picks the directory). A link whose alias merely starts with "hostnet:" (a user's alias, or a mark
 // copied from a config file) has no valid tag and is not hostnet's: hostnet neither changes
-// nor deletes it. The key lives on tmpfs like the state directory, so it lives exactly as
-// long as the links it marks (a reboot removes both).
+// nor deletes it. The key lives on tmpfs (/run), so it lives exactly as long as the links
+// it marks (a reboot removes both).
 
 // MarkTagLen is the length in bytes of a mark's tag (hex-encoded in the alias).
 const MarkTagLen = 12
