@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vishvananda/netns"
 
+	"github.com/hostnet/hostnet/hostnet/jsonout"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/safe"
@@ -44,13 +45,12 @@ type safeRun struct {
 	// confirmation this run started.
 	wait      bool
 	pendingID string
+	pending   *safe.Pending // the dead-man confirmation this apply started, if any
+	inherited bool          // the snapshot is an interrupted run's, not this run's
 
 	command string // "apply plan.hcl"
 	plan    *plan.Plan
 	state   *live.State
-
-	pending   *safe.Pending // the dead-man confirmation this apply started, if any
-	inherited bool          // the snapshot is an interrupted run's, not this run's
 }
 
 func (sr *safeRun) register(cmd *cobra.Command, deadman bool) {
@@ -174,7 +174,7 @@ func refusePending(dir, verb string) error {
 	if err != nil {
 		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
 	}
-	return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, &safe.PendingError{Pending: pd}))
+	return withKind(jsonout.ErrLocked, fmt.Errorf("%s: %w; nothing was changed", verb, &safe.PendingError{Pending: pd}))
 }
 
 // noChanges runs when an apply finds nothing to do: a snapshot left by an apply that died
@@ -189,19 +189,6 @@ func (sr *safeRun) noChanges(out io.Writer) {
 	path := filepath.Join(sr.dir, safe.SnapshotFile)
 	if snap, err := safe.LoadSnapshot(path); err == nil && os.Remove(path) == nil {
 		fmt.Fprintf(out, "The snapshot of an interrupted run (pid %d, %q) is removed: the host matches the plan.\n", snap.PID, snap.Command)
-	}
-}
-
-// printPending adds the dead-man timer's state to hostnet status.
-func printPending(cmd *cobra.Command, dir string, asJSON bool) {
-	line := safe.PendingStatus(dir)
-	if line == "" {
-		return
-	}
-	if asJSON {
-		fmt.Fprintln(cmd.ErrOrStderr(), line)
-	} else {
-		fmt.Fprintln(cmd.OutOrStdout(), line)
 	}
 }
 

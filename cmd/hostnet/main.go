@@ -17,21 +17,23 @@ import (
 	"github.com/hostnet/hostnet/hostnet/safe"
 )
 
-// Exit codes are stable: scripts and Ansible rely on them.
+// Exit codes are stable: scripts and Ansible rely on them (docs/json.md).
 const (
 	exitOK      = 0
 	exitError   = 1 // invalid plan, failed apply, bad usage
-	exitChanges = 2 // plan --detailed-exitcode: changes pending
+	exitChanges = 2 // --detailed-exitcode: plan has changes pending, apply/destroy changed something
 	// exitInternal is a crash (a Go panic) or an internal error: never 2, which a script
-	// reading plan --detailed-exitcode would take for "changes pending" (a Go runtime
-	// panic exits 2 on its own).
+	// reading --detailed-exitcode would take for "changes" (a Go runtime panic exits 2 on
+	// its own).
 	exitInternal = 3
 )
 
-// exitCodeError carries an exit code through cobra's error return.
+// exitCodeError carries an exit code (and, for --json, the error's kind) through cobra's
+// error return.
 type exitCodeError struct {
 	code int
 	err  error
+	kind string
 }
 
 func (e *exitCodeError) Error() string { return e.err.Error() }
@@ -45,8 +47,6 @@ func withCode(code int, err error) error {
 	return &exitCodeError{code: code, err: err}
 }
 
-var version = "dev"
-
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "hostnet",
@@ -57,11 +57,15 @@ networks guests attach to. It validates a host plan written in HCL against what 
 and the upstream switch really do, plans the changes against the live kernel, and applies
 them in order.
 
-Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode), 3 internal
-error (a crash: a bug in hostnet).`,
+Exit codes: 0 success, 1 error, 2 changes (plan, apply and destroy with
+--detailed-exitcode), 3 internal error (a crash: a bug in hostnet). With --json, validate,
+plan, apply, destroy, status and rollback print
+one JSON document on stdout, errors included (docs/json.md).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readBuildInfo().short(),
 	}
+	root.SetVersionTemplate("hostnet {{.Version}}\n")
 	var nsName string
 	root.PersistentFlags().StringVar(&nsName, "netns", "",
 		"run in the named network namespace (as `ip netns exec NAME` would; /run/netns/NAME or an absolute path); the state directory defaults to "+
@@ -72,65 +76,12 @@ error (a crash: a bug in hostnet).`,
 				return err
 			}
 		}
-		// After entering: the namespace has a state directory, and a key, of its own.
+		// After entering: the namespace has a key of its own.
 		return loadMarkKey(cmd, args)
 	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
-	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd())
+	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd(), newDocsCmd())
 	return root
-}
-
-// marksRead are the commands that read ownership marks of live links: they load the key
-// that signs them from the state directory (see live.MarkFor).
-var marksRead = map[string]bool{"plan": true, "apply": true, "destroy": true, "status": true, "watch": true,
-	"rollback": true, watchdogCmd: true}
-
-// markKeyDir is the directory of the ownership-mark key: the default state directory of
-// the network namespace the process runs in, whatever --state-dir says. The key belongs to
-// the namespace's links, not to one state directory: an apply with --state-dir and a later
-// status without it must agree on which links are hostnet's. A process in a namespace
-// joined with --netns (and its watchdog, which inherits netnsenter.EnvPath) uses
-// DefaultStateDir/netns/<name>.
-func markKeyDir() (string, error) {
-	path := os.Getenv(netnsenter.EnvPath)
-	if path == "" {
-		return safe.DefaultStateDir, nil
-	}
-	key := filepath.Base(path)
-	if !strings.HasPrefix(path, "/run/netns/") {
-		st, err := os.Stat(path)
-		if err != nil {
-			return "", err
-		}
-		key = fmt.Sprintf("inode-%d", st.Sys().(*syscall.Stat_t).Ino)
-	}
-	return filepath.Join(safe.DefaultStateDir, "netns", key), nil
-}
-
-// loadMarkKey loads the ownership-mark key (see markKeyDir).
-func loadMarkKey(cmd *cobra.Command, _ []string) error {
-	if !marksRead[cmd.Name()] {
-		return nil
-	}
-	dir, err := markKeyDir()
-	if err == nil {
-		err = safe.UseMarkKey(dir)
-	}
-	if err != nil {
-		return withCode(exitError, fmt.Errorf("%w; hostnet needs it to tell its own links from others' (run as root)", err))
-	}
-	return nil
-}
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the hostnet version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "hostnet", version)
-		},
-	}
 }
 
 func main() {
@@ -172,6 +123,9 @@ func runRoot(root *cobra.Command, args []string, stdin io.Reader, stdout, stderr
 		}
 		return ce.code
 	}
+	if usageJSON(args, stdout, err) {
+		return exitError
+	}
 	fmt.Fprintln(stderr, "Error:", err)
 	return exitError
 }
@@ -194,6 +148,48 @@ func enterNetns(name string) error {
 			key = fmt.Sprintf("inode-%d", st.Sys().(*syscall.Stat_t).Ino)
 		}
 		os.Setenv(safe.EnvStateDir, filepath.Join(safe.DefaultStateDir, "netns", key))
+	}
+	return nil
+}
+
+// marksRead are the commands that read ownership marks of live links: they load the key
+// that signs them (see live.MarkFor).
+var marksRead = map[string]bool{"plan": true, "apply": true, "destroy": true, "status": true, "watch": true,
+	"rollback": true, watchdogCmd: true}
+
+// markKeyDir is the directory of the ownership-mark key: the default state directory of
+// the network namespace the process runs in, whatever --state-dir says. The key belongs to
+// the namespace's links, not to one state directory: an apply with --state-dir and a later
+// status without it must agree on which links are hostnet's. A process in a namespace
+// joined with --netns (and its watchdog, which inherits netnsenter.EnvPath) uses
+// DefaultStateDir/netns/<name>.
+func markKeyDir() (string, error) {
+	path := os.Getenv(netnsenter.EnvPath)
+	if path == "" {
+		return safe.DefaultStateDir, nil
+	}
+	key := filepath.Base(path)
+	if !strings.HasPrefix(path, "/run/netns/") {
+		st, err := os.Stat(path)
+		if err != nil {
+			return "", err
+		}
+		key = fmt.Sprintf("inode-%d", st.Sys().(*syscall.Stat_t).Ino)
+	}
+	return filepath.Join(safe.DefaultStateDir, "netns", key), nil
+}
+
+// loadMarkKey loads the ownership-mark key (see markKeyDir).
+func loadMarkKey(cmd *cobra.Command, _ []string) error {
+	if !marksRead[cmd.Name()] {
+		return nil
+	}
+	dir, err := markKeyDir()
+	if err == nil {
+		err = safe.UseMarkKey(dir)
+	}
+	if err != nil {
+		return withCode(exitError, fmt.Errorf("%w; hostnet needs it to tell its own links from others' (run as root)", err))
 	}
 	return nil
 }
