@@ -157,14 +157,14 @@ func changedSteps(t *testing.T, l *safeLab) int {
 	t.Helper()
 	code, out := hostnet(t, l.dir, nil, "plan", "--json", l.files["changed"])
 	var j struct {
-		Kernel struct {
-			Steps int `json:"steps"`
-		} `json:"kernel"`
+		Changes struct {
+			Ops int `json:"kernel_operations"`
+		} `json:"changes"`
 	}
-	if code != 0 || json.Unmarshal([]byte(out[strings.IndexByte(out, '{'):]), &j) != nil || j.Kernel.Steps < 6 {
+	if code != 0 || json.Unmarshal([]byte(out[strings.IndexByte(out, '{'):]), &j) != nil || j.Changes.Ops < 6 {
 		t.Fatalf("plan --json: exit %d\n%s", code, out)
 	}
-	return j.Kernel.Steps
+	return j.Changes.Ops
 }
 
 // Finding 3: a link someone else made, with a planned name and kind, is refused with a
