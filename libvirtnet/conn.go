@@ -53,7 +53,21 @@ var writeOps = map[string]bool{
 	"virNetworkUndefine": true, "virNetworkSetAutostart": true, "virNetworkUpdate": true,
 }
 
+// WriteHook is for fault-injection tests: when set, every write call is preceded by
+// WriteHook(n, op), n counting the process's write calls from 0; an error fails the call
+// without making it.
+var WriteHook func(n int, op string) error
+
+var writesMade int // by this process, for WriteHook
+
 func (c *Conn) call(op string, fn func() error) error {
+	if WriteHook != nil && writeOps[op] {
+		n := writesMade
+		writesMade++
+		if err := WriteHook(n, op); err != nil {
+			return err
+		}
+	}
 	c.mu.Lock()
 	if c.calls.ByOp == nil {
 		c.calls.ByOp = map[string]int{}

@@ -371,3 +371,23 @@ func TestApplyRefusesMissingBridge(t *testing.T) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+// The XML hostnet writes for names the validator accepts reads back to the same names and
+// portgroups (the daemon side is TestNamesRoundTripLibvirtd, in the lab).
+func TestNamesRoundTripXML(t *testing.T) {
+	for _, name := range []string{"a", "Hn_rt.v2-9", "gold-2.tier_A", "x" + strings.Repeat("._-Z9", 12)} {
+		n := Network{Name: name, Bridge: "br0", Address: `libvirt_network.n["` + name + `"]`,
+			PortGroups: []PortGroup{{Name: name, Default: true}, {Name: "p-" + name}}}
+		doc, err := n.XML("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := parseXML(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if back.Name != name || len(back.PortGroups) != 2 || back.PortGroups[0].Name != name || back.PortGroups[1].Name != "p-"+name || back.Address != n.Address {
+			t.Errorf("%q read back as %+v\n%s", name, back, doc)
+		}
+	}
+}

@@ -45,6 +45,8 @@ type safeRun struct {
 	// confirmation this run started.
 	wait      bool
 	pendingID string
+	pending   *safe.Pending // the dead-man confirmation this apply started, if any
+	inherited bool          // the snapshot is an interrupted run's, not this run's
 
 	command string // "apply plan.hcl"
 	plan    *plan.Plan
@@ -87,6 +89,11 @@ func (sr *safeRun) check(p *plan.Plan) error {
 		if _, err := safe.ParseProbe(sr.probeSpecs[i]); err != nil {
 			return err
 		}
+		resolved, err := safe.ResolveProbe(sr.probeSpecs[i])
+		if err != nil {
+			return err
+		}
+		sr.probeSpecs[i] = resolved
 	}
 	return nil
 }
@@ -125,29 +132,49 @@ func (sr *safeRun) probesBefore(out io.Writer) ([]string, []bool, error) {
 	return sr.probeSpecs, baseline, nil
 }
 
-// startDeadman records the pending confirmation and starts the detached watchdog. Without a
-// watchdog nothing would restore the state, so a failure to start one restores it now.
-func (sr *safeRun) startDeadman(out io.Writer, probes []string, baseline []bool) (*safe.Pending, error) {
+// startDeadman records the pending confirmation and starts the detached watchdog. It runs
+// after the snapshot is written and before the first change (safe.Apply's guard), so that
+// from the first change on the watchdog restores the snapshot unless the apply is
+// confirmed, whatever happens to this process. A failure changes nothing.
+func (sr *safeRun) startDeadman(probes []string, baseline []bool) error {
 	dir, err := filepath.Abs(sr.dir)
 	if err != nil {
-		return nil, withCode(exitError, err)
+		return err
 	}
 	p := safe.NewPending(sr.command, sr.confirmWithin, probes, baseline)
 	sr.pendingID = p.ID
-	err = p.Save(dir)
-	if err == nil {
-		err = safe.StartWatchdog(dir, p, []string{watchdogCmd, "--state-dir", dir, "--id", p.ID})
+	if err := p.Save(dir); err != nil {
+		return fmt.Errorf("recording the pending confirmation: %w", err)
 	}
-	if err != nil {
-		_, rep, rerr := safe.Rollback(context.Background(), netns.None(), dir)
-		if rerr != nil {
-			return nil, withKind(jsonout.ErrApply, fmt.Errorf("cannot start the dead-man watchdog (%v), and the restore failed: %w", err, rerr))
-		}
-		return nil, withKind(jsonout.ErrApply, fmt.Errorf("cannot start the dead-man watchdog: %w; the previous state was restored (%s)", err, rep))
+	if err := safe.StartWatchdog(dir, p, []string{watchdogCmd, "--state-dir", dir, "--id", p.ID}); err != nil {
+		return fmt.Errorf("cannot start the dead-man watchdog: %w", err)
+	}
+	sr.pending = p
+	return nil
+}
+
+// deadmanReady tells the watchdog that the changes are done (its probes count from now)
+// and the operator what to do.
+func (sr *safeRun) deadmanReady(out io.Writer) {
+	p := sr.pending
+	if err := safe.MarkReady(sr.dir, p.ID); err != nil {
+		fmt.Fprintf(out, "Warning: %v; the watchdog restores at the deadline unless confirmed, probes do not count.\n", err)
 	}
 	fmt.Fprintf(out, "\nRun 'hostnet confirm' within %s to keep this state: otherwise the watchdog (pid %d) restores the previous one at %s.\n",
-		sr.confirmWithin, p.PID, p.Deadline.Local().Format("15:04:05"))
-	return p, nil
+		time.Until(p.Deadline).Round(time.Second), p.PID, p.Deadline.Local().Format("15:04:05"))
+}
+
+// refusePending fails while a dead-man confirmation is pending: apply and destroy must not
+// prompt, take the lock or change anything then (the watchdog needs the lock to restore).
+func refusePending(dir, verb string) error {
+	pd, err := safe.LoadPending(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
+	}
+	return withKind(jsonout.ErrLocked, fmt.Errorf("%s: %w; nothing was changed", verb, &safe.PendingError{Pending: pd}))
 }
 
 // noChanges runs when an apply finds nothing to do: a snapshot left by an apply that died

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -21,6 +22,10 @@ const (
 	exitOK      = 0
 	exitError   = 1 // invalid plan, failed apply, bad usage
 	exitChanges = 2 // --detailed-exitcode: plan has changes pending, apply/destroy changed something
+	// exitInternal is a crash (a Go panic) or an internal error: never 2, which a script
+	// reading --detailed-exitcode would take for "changes" (a Go runtime panic exits 2 on
+	// its own).
+	exitInternal = 3
 )
 
 // exitCodeError carries an exit code (and, for --json, the error's kind) through cobra's
@@ -53,7 +58,8 @@ and the upstream switch really do, plans the changes against the live kernel, an
 them in order.
 
 Exit codes: 0 success, 1 error, 2 changes (plan, apply and destroy with
---detailed-exitcode). With --json, validate, plan, apply, destroy, status and rollback print
+--detailed-exitcode), 3 internal error (a crash: a bug in hostnet). With --json, validate,
+plan, apply, destroy, status and rollback print
 one JSON document on stdout, errors included (docs/json.md).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -64,11 +70,14 @@ one JSON document on stdout, errors included (docs/json.md).`,
 	root.PersistentFlags().StringVar(&nsName, "netns", "",
 		"run in the named network namespace (as `ip netns exec NAME` would; /run/netns/NAME or an absolute path); the state directory defaults to "+
 			safe.DefaultStateDir+"/netns/NAME")
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if nsName == "" {
-			return nil
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if nsName != "" {
+			if err := enterNetns(nsName); err != nil {
+				return err
+			}
 		}
-		return enterNetns(nsName)
+		// After entering: the namespace has a key of its own.
+		return loadMarkKey(cmd, args)
 	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd(), newImportCmd())
 	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd(), newDocsCmd())
@@ -88,7 +97,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Error:", err)
 		return exitError
 	}
-	root := newRoot()
+	return runRoot(newRoot(), args, stdin, stdout, stderr)
+}
+
+// runRoot runs root; a panic anywhere in it is reported with its stack and exits
+// exitInternal.
+func runRoot(root *cobra.Command, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "Internal error (a bug in hostnet, please report it with this output): %v\n%s", r, debug.Stack())
+			code = exitInternal
+		}
+	}()
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -129,6 +149,48 @@ func enterNetns(name string) error {
 			key = fmt.Sprintf("inode-%d", st.Sys().(*syscall.Stat_t).Ino)
 		}
 		os.Setenv(safe.EnvStateDir, filepath.Join(safe.DefaultStateDir, "netns", key))
+	}
+	return nil
+}
+
+// marksRead are the commands that read ownership marks of live links: they load the key
+// that signs them (see live.MarkFor).
+var marksRead = map[string]bool{"plan": true, "apply": true, "destroy": true, "status": true, "watch": true,
+	"rollback": true, watchdogCmd: true}
+
+// markKeyDir is the directory of the ownership-mark key: the default state directory of
+// the network namespace the process runs in, whatever --state-dir says. The key belongs to
+// the namespace's links, not to one state directory: an apply with --state-dir and a later
+// status without it must agree on which links are hostnet's. A process in a namespace
+// joined with --netns (and its watchdog, which inherits netnsenter.EnvPath) uses
+// DefaultStateDir/netns/<name>.
+func markKeyDir() (string, error) {
+	path := os.Getenv(netnsenter.EnvPath)
+	if path == "" {
+		return safe.DefaultStateDir, nil
+	}
+	key := filepath.Base(path)
+	if !strings.HasPrefix(path, "/run/netns/") {
+		st, err := os.Stat(path)
+		if err != nil {
+			return "", err
+		}
+		key = fmt.Sprintf("inode-%d", st.Sys().(*syscall.Stat_t).Ino)
+	}
+	return filepath.Join(safe.DefaultStateDir, "netns", key), nil
+}
+
+// loadMarkKey loads the ownership-mark key (see markKeyDir).
+func loadMarkKey(cmd *cobra.Command, _ []string) error {
+	if !marksRead[cmd.Name()] {
+		return nil
+	}
+	dir, err := markKeyDir()
+	if err == nil {
+		err = safe.UseMarkKey(dir)
+	}
+	if err != nil {
+		return withCode(exitError, fmt.Errorf("%w; hostnet needs it to tell its own links from others' (run as root)", err))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -205,6 +206,7 @@ type changeRun struct {
 	sr          safeRun
 	doc         *jsonout.Document // nil without --json
 	prog        *progress
+	in          *interrupts // SIGHUP & co. finish the changes instead of killing them
 }
 
 // applyChanges renders, confirms and applies a change set. The kernel part goes through
@@ -242,19 +244,38 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, pla
 	if !r.autoApprove && !confirm(cmd.InOrStdin(), out, fmt.Sprintf("Do you want to %s these changes?", verb)) {
 		return withKind(jsonout.ErrCancelled, fmt.Errorf("%s cancelled; nothing was changed", verb))
 	}
+	r.in.changesBegin()
 	result := jsonout.NewResult(nil)
 	if r.doc != nil {
 		r.doc.Result = result
 	}
+	// One snapshot covers the kernel and the libvirt networks the run changes, so that
+	// every restore (failure, dead-man timer, rollback) puts both back.
+	var snap *safe.Snapshot
+	if ch.HasChanges() || (verb == "destroy" && nets.hasChanges()) {
+		var err error
+		if snap, err = sr.prepare(out, verb, nets); err != nil {
+			return err
+		}
+	}
 	if verb == "destroy" && nets.hasChanges() {
+		// Networks go before the bridges they use; the snapshot is on disk first, so an
+		// interrupted destroy is rolled back with its networks.
+		if err := safe.SaveSnapshot(sr.dir, snap); err != nil {
+			return withCode(exitError, fmt.Errorf("writing the snapshot before any change: %w; nothing was changed", err))
+		}
 		if err := nets.apply(nil, r.prog); err != nil {
+			sr.dropSnapshot()
 			return withKind(jsonout.ErrLibvirt, fmt.Errorf("destroy failed at the libvirt networks: %w; the networks were put back and the host part was not changed", err))
+		}
+		if !ch.HasChanges() {
+			sr.dropSnapshot()
 		}
 		result.AddNetworks(nets.changes)
 		fmt.Fprintf(out, "\nlibvirt networks deleted (%d): %s\n", len(nets.changes.Changes), planview.NameList(networkNames(nets.changes)))
 	}
 	if ch.HasChanges() {
-		rep, err := applyKernel(out, ch, r)
+		rep, err := applyKernel(out, ch, r, snap)
 		if rep != nil {
 			applied := jsonout.NewResult(rep)
 			result.KernelOperations, result.ExecMS, result.VerifyMS, result.Unconverged = applied.KernelOperations, applied.ExecMS, applied.VerifyMS, applied.Unconverged
@@ -263,14 +284,11 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, pla
 		if err != nil {
 			return err
 		}
-		// The watchdog guards the kernel change from here on, whatever happens next:
-		// an error in the libvirt part below must not leave it unguarded.
-		if sr.confirmWithin > 0 {
-			p, err := sr.startDeadman(out, sr.probes, sr.baseline)
-			if err != nil {
-				return err
-			}
-			result.Confirmation = jsonout.ConfirmationOf(p)
+		// The watchdog guards the kernel change since before its first step, whatever
+		// happens next: an error in the libvirt part below leaves it guarded.
+		if sr.pending != nil {
+			sr.deadmanReady(out)
+			result.Confirmation = jsonout.ConfirmationOf(sr.pending)
 		}
 	}
 	if verb == "apply" {
@@ -282,7 +300,13 @@ func applyChanges(cmd *cobra.Command, ch *engine.Changes, nets *networkPlan, pla
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			if err := nets.apply(s, r.prog); err != nil {
+			err = nets.apply(s, r.prog)
+			if sr.pending == nil && ch.HasChanges() {
+				// Host and networks are consistent either way (as safe.Apply does after a
+				// complete kernel part, even for an interrupted run's snapshot).
+				os.Remove(filepath.Join(sr.dir, safe.SnapshotFile))
+			}
+			if err != nil {
 				return withKind(jsonout.ErrLibvirt, fmt.Errorf("the host part is applied, but the libvirt networks failed and were put back: %w", err))
 			}
 			result.AddNetworks(nets.changes)
@@ -309,24 +333,50 @@ func networkNames(ch *libvirtnet.Changes) []string {
 	return names
 }
 
-// applyKernel applies the kernel changes safely (snapshot, restore on error), with a
-// progress line on a terminal.
-func applyKernel(out io.Writer, ch *engine.Changes, r *changeRun) (*engine.Report, error) {
-	verb, sr := r.verb, &r.sr
+// prepare takes the snapshot of what the run may change (kernel links, and the libvirt
+// networks nets changes) and runs the probes' baseline. Nothing is written yet.
+func (sr *safeRun) prepare(out io.Writer, verb string, nets *networkPlan) (*safe.Snapshot, error) {
 	snap, note, err := safe.Prepare(sr.dir, sr.state, sr.plan, sr.command)
 	if err != nil {
 		return nil, withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
 	}
 	if note != "" {
 		fmt.Fprintln(out, note)
+		sr.inherited = true
+	}
+	if nets.hasChanges() {
+		snap.AddNetworks(nets.conn.URI, nets.changes.Saved())
 	}
 	if sr.probes, sr.baseline, err = sr.probesBefore(out); err != nil {
 		return nil, withCode(exitError, fmt.Errorf("%s: %w; nothing was changed", verb, err))
 	}
+	return snap, nil
+}
+
+// dropSnapshot removes the snapshot this run wrote once it is not needed, but never the
+// one an interrupted run left: that stays the restore point.
+func (sr *safeRun) dropSnapshot() {
+	if !sr.inherited {
+		os.Remove(filepath.Join(sr.dir, safe.SnapshotFile))
+	}
+}
+
+// applyKernel applies the kernel changes safely (snapshot, restore on error), with a
+// progress line on a terminal. With --confirm-within the pending record and the watchdog
+// come before the first change (safe.Apply's guard).
+func applyKernel(out io.Writer, ch *engine.Changes, r *changeRun, snap *safe.Snapshot) (*engine.Report, error) {
+	verb, sr := r.verb, &r.sr
+	var guard func() error
+	if sr.confirmWithin > 0 {
+		guard = func() error { return sr.startDeadman(sr.probes, sr.baseline) }
+	}
 	ctx := engine.WithProgress(context.Background(), func(done, total int, phase engine.Phase) {
 		r.prog.steps(strings.ToUpper(verb[:1])+verb[1:]+"ing: kernel operations", done, total, phase.String())
 	})
-	rep, err := safe.Apply(ctx, netns.None(), sr.dir, snap, ch, sr.confirmWithin > 0)
+	// The snapshot stays for the dead-man timer, and until the libvirt part is done (a
+	// crash there is rolled back from it, networks included).
+	keep := sr.confirmWithin > 0 || (snap.Libvirt != nil && verb == "apply")
+	rep, err := safe.Apply(ctx, netns.None(), sr.dir, snap, ch, keep, guard)
 	r.prog.done()
 	if err != nil {
 		return rep, withKind(jsonout.ErrApply, fmt.Errorf("%s failed: %w", verb, err))
@@ -356,6 +406,11 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, r *changeRun, diffFn func(
 		}
 		sr.dir = safe.StateDir(sr.dir)
 		sr.command = verb + " " + argOr(args, ".")
+		r.in = catchInterrupts(cmd.ErrOrStderr())
+		defer r.in.stop()
+		if err := refusePending(sr.dir, verb); err != nil {
+			return err
+		}
 		lock, err := safe.Acquire(sr.dir, sr.command)
 		if err != nil {
 			return withKind(jsonout.ErrLocked, fmt.Errorf("%s: %w; nothing was changed", verb, err))
@@ -363,6 +418,10 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, r *changeRun, diffFn func(
 		defer lock.Release()
 		s, err := readLive(p)
 		if err != nil {
+			return withCode(exitError, err)
+		}
+		// Links an interrupted apply created but had not marked yet are its own.
+		if err := safe.ClaimInterrupted(sr.dir, s); err != nil {
 			return withCode(exitError, err)
 		}
 		ch, err := diffFn(p, s)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/safe"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
 // Environment of the test binary run as the hostnet CLI (a separate process, as the real
@@ -39,11 +41,24 @@ const (
 	envCrashAt   = "HOSTNET_TEST_CRASH_AT"
 	envStepDelay = "HOSTNET_TEST_STEP_DELAY"
 	envHoldUntil = "HOSTNET_TEST_HOLD_UNTIL"
+	// envSignalAt=k:SIG makes the CLI send SIG (HUP, INT, TERM) to its own process group
+	// just before its k-th kernel operation, as a dying SSH session or a Ctrl-C would.
+	envSignalAt = "HOSTNET_TEST_SIGNAL_AT"
+	// envCrashLibvirtAt=k makes the CLI SIGKILL itself just before its k-th libvirt write.
+	envCrashLibvirtAt = "HOSTNET_TEST_CRASH_LIBVIRT_AT"
+	// envFailAt=k makes the k-th kernel operation fail (once: the restore's own operations
+	// go through), envFailLibvirtAt=k the k-th libvirt write.
+	envFailAt        = "HOSTNET_TEST_FAIL_AT"
+	envFailLibvirtAt = "HOSTNET_TEST_FAIL_LIBVIRT_AT"
 )
 
 func init() {
 	if os.Getenv(envCLI) != "1" {
 		return
+	}
+	if len(os.Args) > 1 && os.Args[1] == watchdogCmd {
+		// The watchdog inherits the apply's environment: the faults are the apply's only.
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 	}
 	if k, err := strconv.Atoi(os.Getenv(envCrashAt)); err == nil {
 		engine.BatchSize = 1
@@ -58,6 +73,49 @@ func init() {
 	if d, err := time.ParseDuration(os.Getenv(envStepDelay)); err == nil {
 		engine.BatchSize = 1
 		engine.FaultHook = func(int, engine.Step) error { time.Sleep(d); return nil }
+	}
+	if k, err := strconv.Atoi(os.Getenv(envFailAt)); err == nil {
+		engine.BatchSize = 1
+		fired := false
+		engine.FaultHook = func(i int, _ engine.Step) error {
+			if i == k-1 && !fired {
+				fired = true
+				return fmt.Errorf("injected fault at kernel operation %d", k)
+			}
+			return nil
+		}
+	}
+	if k, err := strconv.Atoi(os.Getenv(envFailLibvirtAt)); err == nil {
+		libvirtnet.WriteHook = func(n int, op string) error {
+			if n == k-1 {
+				return fmt.Errorf("injected fault at libvirt write %d (%s)", k, op)
+			}
+			return nil
+		}
+	}
+	if k, err := strconv.Atoi(os.Getenv(envCrashLibvirtAt)); err == nil {
+		libvirtnet.WriteHook = func(n int, _ string) error {
+			if n == k-1 {
+				syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+			return nil
+		}
+	}
+	if at, sig, ok := strings.Cut(os.Getenv(envSignalAt), ":"); ok {
+		k, _ := strconv.Atoi(at)
+		signo := map[string]syscall.Signal{"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "TERM": syscall.SIGTERM}[sig]
+		var once sync.Once
+		engine.BatchSize = 1
+		engine.FaultHook = func(i int, _ engine.Step) error {
+			if i == k-1 {
+				once.Do(func() {
+					syscall.Kill(0, signo) // the whole process group, as the terminal does
+					time.Sleep(50 * time.Millisecond)
+				})
+			}
+			return nil
+		}
 	}
 	if hold := os.Getenv(envHoldUntil); hold != "" {
 		engine.FaultHook = func(i int, _ engine.Step) error {
@@ -107,7 +165,7 @@ bond "bond0" {
   slaves = [nic.uplink0, nic.uplink1]
   mode   = "active-backup"
   miimon = 100
-  mtu    = 1500
+  mtu    = 1500 # said, so that going back to this plan undoes changedPlan's 9000
 }
 
 bridge "br0" {
@@ -201,24 +259,28 @@ func newSafeLab(t *testing.T) *safeLab {
 		t.Fatal(err)
 	}
 	l := &safeLab{tp: tp, dir: filepath.Join(t.TempDir(), "state"), files: map[string]string{}}
+	// This process reads the marks the CLI processes write: with their key (that of the
+	// lab's network namespace, in the default state directory whatever --state-dir says).
+	if err := safe.UseMarkKey(safe.DefaultStateDir); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		os.Remove(filepath.Join(l.dir, safe.PendingFile)) // any watchdog exits
 		time.Sleep(300 * time.Millisecond)
 		if b, err := os.ReadFile(filepath.Join(l.dir, safe.WatchdogLog)); err == nil && len(b) > 0 {
 			t.Logf("watchdog.log:\n%s", b)
 		}
-		// Every later test of the package starts from a clean kernel: a failed clean-up is
-		// this test's failure, not a mystery in the next one.
+		// Not t.Context(): it is cancelled before cleanups run, and the links would stay
+		// for the next test (whose key does not own them) to trip over.
 		s, err := live.Read(netns.None())
-		var ch *engine.Changes
 		if err == nil {
-			ch, err = engine.Diff(&plan.Plan{}, s)
-		}
-		if err == nil {
-			_, err = engine.Apply(context.Background(), netns.None(), ch)
+			var ch *engine.Changes
+			if ch, err = engine.Diff(&plan.Plan{}, s); err == nil {
+				_, err = engine.Apply(context.Background(), netns.None(), ch)
+			}
 		}
 		if err != nil {
-			t.Errorf("clean-up: removing what hostnet built: %v", err)
+			t.Errorf("cleanup: %v", err)
 		}
 		tp.Close()
 	})

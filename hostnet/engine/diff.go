@@ -29,7 +29,7 @@ const NeedsBondDown = "bond down and slaves released"
 const NeedsRecreate = "link deleted and created again"
 
 // Mark is the ownership mark for the object at plan address addr.
-func Mark(addr string) string { return live.MarkPrefix + addr }
+func Mark(addr string) string { return live.MarkFor(addr) }
 
 // Addr is the plan address of an interface.
 func Addr(i plan.Interface) string {
@@ -65,6 +65,12 @@ type delItem struct {
 type differ struct {
 	p *plan.Plan
 	s *live.State
+	// unowned names links that are not hostnet's but that the plan may change in place
+	// (DiffUnowned: a restore); any other unmarked link of a planned name is refused.
+	unowned map[string]bool
+	// addr4Del names the links that lose an IPv4 address in this apply: their kept routes
+	// are added again after the new addresses (see routeSpec.Readd).
+	addr4Del map[string]bool
 
 	name       map[plan.Interface]string // kernel name after apply
 	planned    map[string]plan.Interface // by kernel name
@@ -113,11 +119,16 @@ func newDiffer(p *plan.Plan, s *live.State) (*differ, error) {
 // diffPlan compares plan p with live state s. It is a pure function: it reads nothing and
 // changes nothing. The result lists per object what changes and holds the ordered steps for
 // Apply. Diff and DiffAdopt (adopt.go) add the adoption rules for links hostnet did not create.
-func diffPlan(p *plan.Plan, s *live.State) (*Changes, error) {
+func diffPlan(p *plan.Plan, s *live.State) (*Changes, error) { return diff(p, s, nil) }
+
+// diff is diffPlan; links named in unowned (a restore's links hostnet did not create) are
+// diffed in place without a mark.
+func diff(p *plan.Plan, s *live.State, unowned map[string]bool) (*Changes, error) {
 	d, err := newDiffer(p, s)
 	if err != nil {
 		return nil, err
 	}
+	d.unowned = unowned
 	nIfaces := len(p.NICs) + len(p.Bonds) + len(p.VLANs) + len(p.Bridges)
 	d.steps = make([]Step, 0, nIfaces+len(p.Routes))
 	d.objects = make([]Change, 0, nIfaces+len(p.Routes))
@@ -307,7 +318,13 @@ func orNone(s string) string {
 // existing checks a live link found under a planned name: the right kind, or marked and
 // replaceable. It returns the link to update (nil: create) and whether it is a replace.
 func (d *differ) existing(i plan.Interface, ch *Change, kind string, l *live.Link) (*live.Link, bool) {
-	if l == nil || l.Kind == kind {
+	if l != nil && l.Kind == kind {
+		// An unmarked link (or one whose mark does not verify) is diffed like hostnet's own;
+		// its "owner" change then decides (adopt.go): only the mark to write is an adoption,
+		// anything more is refused unless the operator adopts it explicitly (--adopt).
+		return l, false
+	}
+	if l == nil {
 		return l, false
 	}
 	if _, ok := l.Mark(); ok {
@@ -392,6 +409,12 @@ func (d *differ) addrs(i plan.Interface, ch *Change, l *live.Link) {
 			}
 			have[a.Prefix] = true
 			if !want[a.Prefix] {
+				if a.Prefix.Addr().Is4() {
+					if d.addr4Del == nil {
+						d.addr4Del = map[string]bool{}
+					}
+					d.addr4Del[l.Name] = true
+				}
 				ch.Attrs = append(ch.Attrs, AttrChange{Name: "address", Old: a.Prefix.String()})
 				d.step(PhaseAddrsDel, Addr(i), "remove address "+a.Prefix.String()+" from "+l.Name,
 					op{kind: opAddrDel, link: l.Name, prefix: a.Prefix})
@@ -523,6 +546,8 @@ func (d *differ) gateway(i plan.Interface, ch *Change, l *live.Link) {
 				d.keptRoute[k] = true
 				if d.downed[l.Index] {
 					d.readdRoute(Addr(i), &d.s.Routes[k], "via "+gw.String())
+				} else {
+					d.readd(Addr(i), r)
 				}
 				continue
 			}
@@ -954,6 +979,22 @@ func protoName(p uint16) string {
 	return "802.1Q"
 }
 
+// sameVLAN refuses to create VLAN v when its parent already carries the same id and
+// protocol under another name that this apply does not delete: the kernel would refuse the
+// second one (EEXIST) half way through the apply.
+func (d *differ) sameVLAN(v *plan.VLAN, obj, parent string, proto uint16) {
+	pl := d.liveLink(parent)
+	if pl == nil || d.gone[pl.Index] {
+		return
+	}
+	for _, u := range d.s.Uppers(pl) {
+		if u.Kind == "vlan" && u.VLAN != nil && u.VLAN.ID == v.ID && u.VLAN.Protocol == proto && u.Name != v.Name && !d.gone[u.Index] {
+			d.errs = append(d.errs, fmt.Errorf("%s: %s VLAN %d on %s already exists as %s, and the kernel refuses a second one (EEXIST); name it %q in the plan or remove %s",
+				obj, protoName(proto), v.ID, parent, u.Name, u.Name, u.Name))
+		}
+	}
+}
+
 func (d *differ) vlan(v *plan.VLAN) {
 	obj := Addr(v)
 	ch := Change{Address: obj, Kind: "vlan", Name: v.Name}
@@ -1004,6 +1045,7 @@ func (d *differ) vlan(v *plan.VLAN) {
 				ch.Attrs = append(ch.Attrs, AttrChange{Name: "master", New: m})
 			}
 		}
+		d.sameVLAN(v, obj, parent, proto)
 		desc := fmt.Sprintf("create vlan %s on %s id %d", v.Name, parent, v.ID)
 		if o.master != nil {
 			desc += " master " + *o.master
@@ -1182,6 +1224,8 @@ func (d *differ) routes() {
 				d.keptRoute[k] = true
 				if d.downed[lr.OIF] {
 					d.readdRoute(obj, &d.s.Routes[k], routeText(lr.Gateway, d.s.Name(lr.OIF)))
+				} else {
+					d.readd(obj, lr)
 				}
 				continue
 			}
@@ -1218,6 +1262,19 @@ func (d *differ) routes() {
 	}
 }
 
+// readd adds a kept IPv4 route again after the addresses when its link loses an IPv4
+// address in this apply (the kernel drops a link's IPv4 routes with its last IPv4 address
+// and does not bring them back with the new one).
+func (d *differ) readd(obj string, r live.Route) {
+	dev := d.s.Name(r.OIF)
+	if !r.Dst.Addr().Is4() || !d.addr4Del[dev] {
+		return
+	}
+	d.step(PhaseRoutes, obj, "add route "+r.Dst.String()+" "+routeText(r.Gateway, dev)+" again (its link's address changes)",
+		op{kind: opRouteAdd, route: &routeSpec{Dst: r.Dst, Gateway: r.Gateway, Dev: dev, Metric: r.Priority, Table: r.Table,
+			Protocol: r.Protocol, Readd: true}})
+}
+
 func routeText(gw netip.Addr, dev string) string {
 	var parts []string
 	if gw.IsValid() {
@@ -1237,7 +1294,7 @@ func routeText(gw netip.Addr, dev string) string {
 // later apply never takes them for its own. Their alias is the caller's to restore.
 // Apply's read-back diff (plain Diff) then reports them as not converged on the mark.
 func DiffUnowned(p *plan.Plan, s *live.State, unowned map[string]bool) (*Changes, error) {
-	ch, err := diffPlan(p, s)
+	ch, err := diff(p, s, unowned)
 	if err != nil || len(unowned) == 0 {
 		return ch, err
 	}
@@ -1309,7 +1366,7 @@ func RestoreFixChanges(s *live.State, routes []RouteFix, bridges []BridgeFix) *C
 		}
 	}
 	for _, r := range routes {
-		rs := routeSpec(r)
+		rs := routeSpec{Dst: r.Dst, Gateway: r.Gateway, Dev: r.Dev, Metric: r.Metric, Table: r.Table, Protocol: r.Protocol}
 		steps = append(steps, Step{Phase: PhaseRoutes, Object: "route." + r.Dst.String(),
 			Desc: fmt.Sprintf("add route %s %s proto %d", r.Dst, routeText(r.Gateway, r.Dev), r.Protocol),
 			op:   op{kind: opRouteAdd, route: &rs}})

@@ -95,13 +95,13 @@ func after(opts bonding.Options) *live.State {
 		rep[id] = id != int(bonding.OptCoupledControl) && id != int(bonding.OptActiveSlave) && id != int(bonding.OptPrimary)
 	}
 	bond := &live.Link{Index: 10, Name: "bond0", Kind: "bond", MAC: mac0, MTU: 1500, Flags: up, MasterIndex: 11,
-		Alias: "hostnet:bond.bond0", Bond: &live.Bond{Options: opts, Reported: rep}}
-	br := &live.Link{Index: 11, Name: "br0", Kind: "bridge", MAC: mac0, MTU: 1500, Flags: up, Alias: "hostnet:bridge.br0",
+		Alias: live.MarkFor("bond.bond0"), Bond: &live.Bond{Options: opts, Reported: rep}}
+	br := &live.Link{Index: 11, Name: "br0", Kind: "bridge", MAC: mac0, MTU: 1500, Flags: up, Alias: live.MarkFor("bridge.br0"),
 		Bridge: &live.Bridge{ForwardDelay: 1500, AgeingTime: 30000, MulticastSnooping: true},
 		Addrs:  []live.Addr{{Prefix: netip.MustParsePrefix("198.51.100.10/24")}, {Prefix: netip.MustParsePrefix("fe80::1/64")}}}
 	vl := &live.Link{Index: 12, Name: "bond0.100", Kind: "vlan", MAC: mac0, MTU: 1500, Flags: up, MasterIndex: 13, ParentIndex: 10,
-		Alias: `hostnet:vlan.tenant["100"]`, VLAN: &live.VLAN{ID: 100, Protocol: unix.ETH_P_8021Q}}
-	br100 := &live.Link{Index: 13, Name: "br100", Kind: "bridge", MAC: mac0, MTU: 1500, Flags: up, Alias: `hostnet:bridge.tenant["100"]`,
+		Alias: live.MarkFor(`vlan.tenant["100"]`), VLAN: &live.VLAN{ID: 100, Protocol: unix.ETH_P_8021Q}}
+	br100 := &live.Link{Index: 13, Name: "br100", Kind: "bridge", MAC: mac0, MTU: 1500, Flags: up, Alias: live.MarkFor(`bridge.tenant["100"]`),
 		Bridge: &live.Bridge{ForwardDelay: 1500, AgeingTime: 30000, MulticastSnooping: true}}
 	routes := []live.Route{
 		{Family: unix.AF_INET, Table: 254, Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("198.51.100.1"),
@@ -171,7 +171,7 @@ func TestDiffFresh(t *testing.T) {
 	if !(create < down && down < ensl && ensl < br && br < vl && vl < port && port < addr && addr < route) {
 		t.Errorf("steps out of order: %d %d %d %d %d %d %d %d", create, down, ensl, br, vl, port, addr, route)
 	}
-	indexOf(t, d, `mark bond0.100 hostnet:vlan.tenant["100"]`)
+	indexOf(t, d, "mark bond0.100 "+live.MarkFor(`vlan.tenant["100"]`))
 	// Only the options the plan sets go into the create request.
 	for _, s := range ch.Steps() {
 		if strings.HasPrefix(s.Desc, "create bond") && len(s.op.data) != 2 {
@@ -315,7 +315,7 @@ func TestDiffMiimonResendsDelays(t *testing.T) {
 func TestDiffDeletesOnlyMarked(t *testing.T) {
 	s := after(abOpts())
 	links := append(s.Links,
-		&live.Link{Index: 20, Name: "old0", Kind: "bridge", Alias: "hostnet:bridge.old", Bridge: &live.Bridge{}},
+		&live.Link{Index: 20, Name: "old0", Kind: "bridge", Alias: live.MarkFor("bridge.old"), Bridge: &live.Bridge{}},
 		&live.Link{Index: 21, Name: "virbr0", Kind: "bridge", Bridge: &live.Bridge{}})
 	ch, err := Diff(fixture(), live.NewState(links, s.Routes))
 	if err != nil {
@@ -557,6 +557,28 @@ func TestDiffPrimaryKernelName(t *testing.T) {
 			}
 			if o := object(t, ch, "bond.bond0"); o.Action != NoOp {
 				t.Errorf("converged bond: %+v", o)
+			}
+		})
+	}
+}
+
+// A VLAN with the planned parent and id under another name (not hostnet's, so not deleted
+// by this apply) is refused before any change: the kernel would refuse the create with
+// EEXIST half way through. A marked one that the plan lacks is deleted first: no error.
+func TestDiffSameVLANOtherName(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		alias string
+		fails bool
+	}{{"user's vlan100", "", true}, {"hostnet's, not in the plan", live.MarkFor("vlan.old"), false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := after(abOpts())
+			l := s.Link("bond0.100")
+			l.Name, l.Alias, l.MasterIndex = "vlan100", tt.alias, 0
+			s = live.NewState(s.Links, s.Routes)
+			_, err := Diff(fixture(), s)
+			if tt.fails != (err != nil && strings.Contains(err.Error(), "already exists as vlan100")) {
+				t.Errorf("err = %v", err)
 			}
 		})
 	}

@@ -95,6 +95,10 @@ type routeSpec struct {
 	Metric   int
 	Table    int
 	Protocol uint8
+	// Readd marks the add of a route the plan keeps, after an IPv4 address of its link was
+	// removed: the kernel flushes a link's IPv4 routes with its last IPv4 address, so the
+	// route is added again; EEXIST means it survived, which is as good.
+	Readd bool
 }
 
 // tolerated reports errors that mean the operation's goal already holds.
@@ -109,7 +113,7 @@ func (o *op) tolerated(err error) bool {
 	case opFDBDel:
 		return errors.Is(err, unix.ENOENT)
 	case opAddrAdd, opRouteAdd:
-		return o.again && errors.Is(err, unix.EEXIST)
+		return (o.again || (o.route != nil && o.route.Readd)) && errors.Is(err, unix.EEXIST)
 	}
 	return false
 }

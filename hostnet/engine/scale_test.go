@@ -50,9 +50,9 @@ func noopState(n int) *live.State {
 	for i := 0; i < n; i++ {
 		id := 100 + i
 		br := &live.Link{Index: 1000 + 2*i, Name: fmt.Sprintf("br%d", id), Kind: "bridge", Flags: up, MTU: 1500,
-			Alias: fmt.Sprintf(`hostnet:bridge.tenant["%d"]`, id), Bridge: &live.Bridge{}}
+			Alias: live.MarkFor(fmt.Sprintf(`bridge.tenant["%d"]`, id)), Bridge: &live.Bridge{}}
 		v := &live.Link{Index: 1001 + 2*i, Name: fmt.Sprintf("bond0.%d", id), Kind: "vlan", Flags: up, MTU: 1500,
-			MasterIndex: br.Index, ParentIndex: 10, Alias: fmt.Sprintf(`hostnet:vlan.tenant["%d"]`, id),
+			MasterIndex: br.Index, ParentIndex: 10, Alias: live.MarkFor(fmt.Sprintf(`vlan.tenant["%d"]`, id)),
 			VLAN: &live.VLAN{ID: id, Protocol: 0x8100}}
 		links = append(links, br, v)
 		for _, l := range []*live.Link{br, v} {

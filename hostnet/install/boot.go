@@ -185,7 +185,7 @@ func Boot(ctx context.Context, ns netns.NsHandle, stateDir, planPath string, p *
 		return finish(BootNotApplied, err)
 	}
 	log.Info("boot apply: applying", "plan", planPath, "operations", ch.NumSteps)
-	rep, err := safe.Apply(ctx, ns, stateDir, snap, ch, false)
+	rep, err := safe.Apply(ctx, ns, stateDir, snap, ch, false, nil)
 	if rep != nil {
 		rec.Steps = rep.Steps
 	}

@@ -85,7 +85,7 @@ func TestChangesDocument(t *testing.T) {
 	s := live.NewState([]*live.Link{
 		{Index: 2, Name: "uplink0", Kind: "veth", MAC: m0, MTU: 1500, Flags: up},
 		{Index: 3, Name: "uplink1", Kind: "veth", MAC: m1, MTU: 1500, Flags: up},
-		{Index: 10, Name: "bond0", Kind: "bond", MAC: m0, MTU: 1500, Flags: up, Alias: "hostnet:bond.bond0",
+		{Index: 10, Name: "bond0", Kind: "bond", MAC: m0, MTU: 1500, Flags: up, Alias: live.MarkFor("bond.bond0"),
 			Bond: &live.Bond{Options: ab, Reported: rep}, Addrs: []live.Addr{{Prefix: netip.MustParsePrefix("198.51.100.9/24")}}},
 	}, nil)
 	ch, err := engine.Diff(p, s)

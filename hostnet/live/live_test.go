@@ -103,7 +103,7 @@ func TestParseVLANAndBridge(t *testing.T) {
 	d.AddRtAttr(unix.IFLA_VLAN_ID, nl.Uint16Attr(100))
 	d.AddRtAttr(unix.IFLA_VLAN_PROTOCOL, []byte{0x88, 0xa8})
 	v := parseLink(linkMsg(12, "bond0.100", hw("02:00:00:00:00:01"), li, nl.NewRtAttr(unix.IFLA_LINK, nl.Uint32Attr(10)),
-		nl.NewRtAttr(unix.IFLA_IFALIAS, nl.ZeroTerminated(`hostnet:vlan.tenant["100"]`))))
+		nl.NewRtAttr(unix.IFLA_IFALIAS, nl.ZeroTerminated(MarkFor(`vlan.tenant["100"]`)))))
 	if v.VLAN == nil || v.VLAN.ID != 100 || v.VLAN.Protocol != 0x88a8 || v.ParentIndex != 10 {
 		t.Fatalf("vlan %+v %+v", v, v.VLAN)
 	}

@@ -21,7 +21,7 @@ import (
 )
 
 // MarkPrefix starts the IFLA_IFALIAS of every interface hostnet creates; the plan address of
-// the object follows ("hostnet:vlan.tenant[\"100\"]").
+// the object and a keyed tag follow (see MarkFor).
 const MarkPrefix = "hostnet:"
 
 // RouteProtocol is the rtm_protocol hostnet gives the routes it adds: their ownership mark.
@@ -166,13 +166,9 @@ type Route struct {
 // Up reports the administrative state.
 func (l *Link) Up() bool { return l.Flags&unix.IFF_UP != 0 }
 
-// Mark returns the plan address in the link's ownership mark.
-func (l *Link) Mark() (addr string, ok bool) {
-	if strings.HasPrefix(l.Alias, MarkPrefix) {
-		return l.Alias[len(MarkPrefix):], true
-	}
-	return "", false
-}
+// Mark returns the plan address in the link's ownership mark; ok is false when the link
+// has no valid mark (see MarkFor).
+func (l *Link) Mark() (addr string, ok bool) { return ParseMark(l.Alias) }
 
 // OperString names the operational state as `ip link` does.
 func (l *Link) OperString() string {

@@ -20,6 +20,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
+// A fixed ownership-mark key keeps the marks in the golden files stable.
+func init() { live.SetMarkKey([]byte("planview golden files")) }
+
 func mac(s string) net.HardwareAddr {
 	m, _ := net.ParseMAC(s)
 	return m
@@ -42,14 +45,14 @@ func scenario(t *testing.T) *engine.Changes {
 	links := []*live.Link{
 		{Index: 2, Name: "eth0", Kind: "veth", MAC: m0, MTU: 1500, Flags: up, MasterIndex: 10, BondSlave: &live.BondSlave{PermMAC: m0}},
 		{Index: 3, Name: "eth1", Kind: "veth", MAC: m0, MTU: 1500, Flags: up, MasterIndex: 10, BondSlave: &live.BondSlave{PermMAC: m1}},
-		{Index: 10, Name: "bond0", Kind: "bond", MAC: m0, MTU: 1500, Flags: up, MasterIndex: 11, Alias: "hostnet:bond.bond0",
+		{Index: 10, Name: "bond0", Kind: "bond", MAC: m0, MTU: 1500, Flags: up, MasterIndex: 11, Alias: live.MarkFor("bond.bond0"),
 			Bond: &live.Bond{Options: ab, Reported: rep}},
-		{Index: 11, Name: "br0", Kind: "bridge", MAC: m0, MTU: 1500, Flags: up, Alias: "hostnet:bridge.br0", Bridge: &live.Bridge{},
+		{Index: 11, Name: "br0", Kind: "bridge", MAC: m0, MTU: 1500, Flags: up, Alias: live.MarkFor("bridge.br0"), Bridge: &live.Bridge{},
 			Addrs: []live.Addr{{Prefix: netip.MustParsePrefix("198.51.100.10/24")}}},
 		{Index: 12, Name: "bond0.100", Kind: "vlan", MAC: m0, MTU: 1500, Flags: up, MasterIndex: 13, ParentIndex: 10,
-			Alias: `hostnet:vlan.tenant["100"]`, VLAN: &live.VLAN{ID: 100, Protocol: 0x8100}},
-		{Index: 13, Name: "br100", Kind: "bridge", MAC: m0, MTU: 1500, Flags: up, Alias: `hostnet:bridge.tenant["100"]`, Bridge: &live.Bridge{}},
-		{Index: 14, Name: "brold", Kind: "bridge", MTU: 1500, Flags: up, Alias: `hostnet:bridge.old`, Bridge: &live.Bridge{}},
+			Alias: live.MarkFor(`vlan.tenant["100"]`), VLAN: &live.VLAN{ID: 100, Protocol: 0x8100}},
+		{Index: 13, Name: "br100", Kind: "bridge", MAC: m0, MTU: 1500, Flags: up, Alias: live.MarkFor(`bridge.tenant["100"]`), Bridge: &live.Bridge{}},
+		{Index: 14, Name: "brold", Kind: "bridge", MTU: 1500, Flags: up, Alias: live.MarkFor(`bridge.old`), Bridge: &live.Bridge{}},
 	}
 	routes := []live.Route{{Family: unix.AF_INET, Table: 254, Dst: netip.MustParsePrefix("0.0.0.0/0"),
 		Gateway: netip.MustParseAddr("198.51.100.1"), OIF: 11, Protocol: live.RouteProtocol, Type: unix.RTN_UNICAST}}
@@ -135,7 +138,7 @@ func bridgeScenario(t *testing.T) *engine.Changes {
 	links := []*live.Link{
 		{Index: 2, Name: "eth0", Kind: "veth", MAC: m0, MTU: 1500, Flags: up, MasterIndex: 11, SlaveKind: "bridge",
 			BridgePort: &live.BridgePort{Learning: true, UnicastFlood: true, MulticastFlood: true, BroadcastFlood: true}},
-		{Index: 11, Name: "br0", Kind: "bridge", MAC: m0, MTU: 1500, Flags: up, Alias: "hostnet:bridge.br0",
+		{Index: 11, Name: "br0", Kind: "bridge", MAC: m0, MTU: 1500, Flags: up, Alias: live.MarkFor("bridge.br0"),
 			Bridge: &live.Bridge{VLANFiltering: true}, ARPNotify: &off},
 	}
 	s := live.NewState(links, nil)

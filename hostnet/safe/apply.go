@@ -100,10 +100,15 @@ func (snap *Snapshot) merge(newer *Snapshot) {
 	}
 }
 
-// Apply writes snap to the state directory, runs ch, and on any error restores snap and
-// returns an *ApplyError with both results. On success the snapshot file is removed, unless
-// keep (a dead-man timer is to take it over). The caller holds the lock.
-func Apply(ctx context.Context, ns netns.NsHandle, dir string, snap *Snapshot, ch *engine.Changes, keep bool) (*engine.Report, error) {
+// Apply writes snap to the state directory, calls guard (nil: none) and runs ch, and on
+// any error restores snap and returns an *ApplyError with both results. guard runs after
+// the snapshot is on disk and before the first change: the CLI records the dead-man
+// confirmation and starts its watchdog there, so that nothing can interrupt the apply in a
+// way that leaves a change unguarded; when guard fails, nothing is changed. A restore that
+// succeeds also ends the pending confirmation (the watchdog then exits). On success the
+// snapshot file is removed, unless keep (a dead-man timer is to take it over). The caller
+// holds the lock.
+func Apply(ctx context.Context, ns netns.NsHandle, dir string, snap *Snapshot, ch *engine.Changes, keep bool, guard func() error) (*engine.Report, error) {
 	path := filepath.Join(dir, SnapshotFile)
 	if err := ensureDir(dir); err != nil {
 		return nil, err
@@ -111,10 +116,18 @@ func Apply(ctx context.Context, ns netns.NsHandle, dir string, snap *Snapshot, c
 	if err := snap.Save(path); err != nil {
 		return nil, fmt.Errorf("writing the snapshot before any change: %w; nothing was changed", err)
 	}
+	if guard != nil {
+		if err := guard(); err != nil {
+			os.Remove(filepath.Join(dir, PendingFile))
+			os.Remove(path)
+			return nil, fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
 	rep, err := engine.Apply(ctx, ns, ch)
 	if err != nil {
 		rr, rerr := Restore(context.WithoutCancel(ctx), ns, snap)
 		if rerr == nil {
+			os.Remove(filepath.Join(dir, PendingFile))
 			os.Remove(path)
 		}
 		return rep, &ApplyError{Err: err, Restore: rr, RestoreErr: rerr, Snapshot: path}
@@ -143,4 +156,30 @@ func Rollback(ctx context.Context, ns netns.NsHandle, dir string) (*Snapshot, *R
 	os.Remove(filepath.Join(dir, PendingFile))
 	os.Remove(path)
 	return snap, rep, nil
+}
+
+// ClaimInterrupted marks in s (in memory only) the links that an interrupted apply may
+// have created but not yet marked (the kernel takes a new link's mark in a second request,
+// so a crash can come between the two): those named in the left-over snapshot's MayCreate
+// that it does not hold, as Snapshot.Adopt does for a restore. Without it the next apply
+// would refuse them as someone else's. No snapshot: nothing to do.
+func ClaimInterrupted(dir string, s *live.State) error {
+	snap, err := LoadSnapshot(filepath.Join(dir, SnapshotFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	snap.Adopt(s)
+	return nil
+}
+
+// SaveSnapshot writes snap to the state directory before a change that safe.Apply does not
+// run (the libvirt networks a destroy removes before the kernel part).
+func SaveSnapshot(dir string, snap *Snapshot) error {
+	if err := ensureDir(dir); err != nil {
+		return err
+	}
+	return snap.Save(filepath.Join(dir, SnapshotFile))
 }

@@ -35,6 +35,9 @@ type Pending struct {
 	Deadline time.Time `json:"deadline"`
 	Probes   []string  `json:"probes,omitempty"`   // normalized specs (see ParseProbe)
 	Baseline []bool    `json:"baseline,omitempty"` // whether each probe passed before the apply
+	// Ready is set once the apply it guards has finished its changes: the record and the
+	// watchdog exist from before the first change, but probes only count afterwards.
+	Ready bool `json:"ready,omitempty"`
 }
 
 // NewPending starts a pending confirmation that expires after d.
@@ -90,7 +93,7 @@ func (p *Pending) Save(dir string) error {
 
 // LoadPending reads the pending confirmation; os.ErrNotExist when there is none.
 func LoadPending(dir string) (*Pending, error) {
-	b, err := os.ReadFile(filepath.Join(dir, PendingFile))
+	b, err := readState(filepath.Join(dir, PendingFile))
 	if err != nil {
 		return nil, err
 	}
@@ -101,13 +104,32 @@ func LoadPending(dir string) (*Pending, error) {
 	return &p, nil
 }
 
-// PendingStatus is the line `hostnet status` prints: "" when nothing is pending.
+// PendingStatus is what `hostnet status` prints about the state directory: a pending
+// confirmation, or the snapshot an interrupted run left (the host may be half-changed), or
+// a state file hostnet refuses; "" when there is nothing to say.
 func PendingStatus(dir string) string {
-	p, err := LoadPending(StateDir(dir))
-	if err != nil {
+	dir = StateDir(dir)
+	p, err := LoadPending(dir)
+	if err == nil {
+		return "Confirmation pending: " + p.Describe() + "."
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "State directory: " + err.Error() + "."
+	}
+	path := filepath.Join(dir, SnapshotFile)
+	snap, err := LoadSnapshot(path)
+	if errors.Is(err, os.ErrNotExist) {
 		return ""
 	}
-	return "Confirmation pending: " + p.Describe() + "."
+	if err != nil {
+		return "State directory: " + err.Error() + "."
+	}
+	state := "it has exited: the host may be half-changed; run `hostnet rollback` to restore the state from before it, or apply again"
+	if Alive(snap.PID) {
+		state = "it is still running"
+	}
+	return fmt.Sprintf("Interrupted or running change: %q (pid %d) took a snapshot at %s and %s.",
+		snap.Command, snap.PID, snap.Taken.Local().Format("2006-01-02 15:04:05"), state)
 }
 
 // Confirm keeps the applied state: it removes the pending record and the snapshot; the
@@ -137,7 +159,7 @@ func StartWatchdog(dir string, p *Pending, args []string) error {
 	// namespace (hostnet --netns gives the process one of its own; in a chroot the kernel
 	// reports the path outside it), while /proc/self/exe always runs this very binary.
 	exe := "/proc/self/exe"
-	logf, err := os.OpenFile(filepath.Join(dir, WatchdogLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	logf, err := openState(filepath.Join(dir, WatchdogLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND)
 	if err != nil {
 		return err
 	}
@@ -157,6 +179,33 @@ func StartWatchdog(dir string, p *Pending, args []string) error {
 // OnConfirm, when set, runs after the watchdog confirmed because every probe passed, with
 // the lock held (the CLI keeps the confirmed plan for boot, as `hostnet confirm` does).
 var OnConfirm func(dir, id string) error
+// LockWaitLog is how often a watchdog waiting for the lock says so in its log.
+const LockWaitLog = time.Minute
+
+// acquireForever takes the lock to restore, however long another run holds it (an apply
+// waiting at its prompt, a slow destroy): a watchdog never gives up. It returns a nil lock
+// when the confirmation ended meanwhile (confirm or rollback by hand), and an error only for
+// a lock that cannot be taken at all (the state directory became untrusted, ctx ended).
+func acquireForever(ctx context.Context, dir, id string, logf func(string, ...any)) (*Lock, error) {
+	for {
+		lctx, cancel := context.WithTimeout(ctx, LockWaitLog)
+		l, err := AcquireWait(lctx, dir, "watchdog restore")
+		cancel()
+		if err == nil {
+			return l, nil
+		}
+		var le *LockedError
+		if !errors.As(err, &le) || ctx.Err() != nil {
+			logf("cannot take the lock to restore: %v", err)
+			return nil, err
+		}
+		if cur, perr := LoadPending(dir); perr != nil || cur.ID != id {
+			logf("confirmed (or rolled back) while waiting for the lock: exiting")
+			return nil, nil
+		}
+		logf("still waiting for the lock to restore: %v", err)
+	}
+}
 
 // Watch is the watchdog's body: until p's deadline it checks every 200 ms whether the
 // confirmation is still pending (confirm and rollback remove it: Watch returns) and runs
@@ -186,11 +235,12 @@ func Watch(ctx context.Context, ns netns.NsHandle, dir, id string, log io.Writer
 	reason := "the deadline passed"
 loop:
 	for time.Now().Before(p.Deadline) {
-		if cur, err := LoadPending(dir); err != nil || cur.ID != id {
+		cur, err := LoadPending(dir)
+		if err != nil || cur.ID != id {
 			logf("confirmed (or rolled back) by hand: exiting")
 			return nil
 		}
-		if len(probes) > 0 && !time.Now().Before(nextProbe) {
+		if len(probes) > 0 && cur.Ready && !time.Now().Before(nextProbe) {
 			nextProbe = time.Now().Add(ProbeInterval)
 			errs := RunProbes(ctx, probes)
 			ok := true
@@ -227,11 +277,8 @@ loop:
 		time.Sleep(min(200*time.Millisecond, max(time.Until(p.Deadline), time.Millisecond)))
 	}
 	t0 := time.Now()
-	lctx, cancel := context.WithTimeout(ctx, time.Minute)
-	l, err := AcquireWait(lctx, dir, "watchdog restore")
-	cancel()
-	if err != nil {
-		logf("cannot take the lock to restore: %v", err)
+	l, err := acquireForever(ctx, dir, id, logf)
+	if l == nil {
 		return err
 	}
 	defer l.Release()
@@ -252,4 +299,18 @@ loop:
 	}
 	logf("restored in %s (%s; %s)", time.Since(t0).Round(100*time.Microsecond), rep, when)
 	return nil
+}
+
+// MarkReady records that the apply the confirmation id guards has finished its changes:
+// from now on the watchdog's probes count.
+func MarkReady(dir, id string) error {
+	p, err := LoadPending(dir)
+	if err != nil {
+		return err
+	}
+	if p.ID != id {
+		return fmt.Errorf("the pending confirmation changed under this apply (%s, not %s)", p.ID, id)
+	}
+	p.Ready = true
+	return p.Save(dir)
 }

@@ -205,13 +205,15 @@ func afterPlan() *plan.Plan {
 	return p
 }
 
-// adoptUser is the operator's consent (apply --adopt) to take over and change bruser, the
-// bridge someone else created: without it the apply refuses to touch it.
-var adoptUser = map[string]bool{"bruser": true}
+// diffAdopting is engine.Diff with the user's bridge bruser explicitly adopted: the tests
+// here check that a restore gives it back unmarked.
+func diffAdopting(p *plan.Plan, s *live.State) (*engine.Changes, error) {
+	return engine.DiffAdopt(p, s, map[string]bool{"bruser": true})
+}
 
 func mustApply(t *testing.T, p *plan.Plan) {
 	t.Helper()
-	ch, err := engine.DiffAdopt(p, readFor(t, p), adoptUser)
+	ch, err := diffAdopting(p, readFor(t, p))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +246,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 	if !slices.Contains(pre, staticRoute) {
 		t.Fatalf("static route not set up:\n%s", strings.Join(pre, "\n"))
 	}
-	ch, err := engine.DiffAdopt(after, readFor(t, after), adoptUser)
+	ch, err := diffAdopting(after, readFor(t, after))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +262,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 	var worst, total time.Duration
 	for k := 1; k <= n; k++ {
 		s := readFor(t, after) // as the CLI takes it
-		ch, err := engine.DiffAdopt(after, s, adoptUser)
+		ch, err := diffAdopting(after, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +277,7 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 			t.Fatal(err)
 		}
 		fired := failAt(k)
-		_, err = Apply(context.Background(), netns.None(), dir, snap, ch, false)
+		_, err = Apply(context.Background(), netns.None(), dir, snap, ch, false, nil)
 		engine.FaultHook = nil
 		tried++
 		var ae *ApplyError
@@ -299,10 +301,10 @@ func TestLabFaultInjectionEveryStep(t *testing.T) {
 	}
 	// And the apply itself works from there.
 	s := readFor(t, after)
-	if ch, err = engine.DiffAdopt(after, s, adoptUser); err != nil {
+	if ch, err = diffAdopting(after, s); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Apply(context.Background(), netns.None(), dir, Take(s, after, "apply"), ch, false); err != nil {
+	if _, err := Apply(context.Background(), netns.None(), dir, Take(s, after, "apply"), ch, false, nil); err != nil {
 		t.Fatalf("apply without fault: %v", err)
 	}
 	t.Logf("fault points tried: %d of %d operations; restored to the snapshot: %d; restore time mean %s, max %s",
@@ -328,7 +330,7 @@ func TestLabRestoreAfterCompleteApply(t *testing.T) {
 	if slices.Contains(s.Normalized(), staticRoute) {
 		t.Fatal("the apply kept the route through br100 it deleted")
 	}
-	if l := s.Link("bruser"); l == nil || l.Alias != "hostnet:bridge.user" {
+	if l := s.Link("bruser"); l == nil || l.Alias != live.MarkFor("bridge.user") {
 		t.Fatalf("the apply did not adopt bruser: %+v", l)
 	}
 	// The restore's own diff writes no mark on a link that had none in the snapshot.

@@ -39,13 +39,6 @@ func StateDir(dir string) string {
 	return DefaultStateDir
 }
 
-func ensureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("state dir: %w", err)
-	}
-	return nil
-}
-
 // Holder says who holds the lock.
 type Holder struct {
 	PID     int       `json:"pid"`
@@ -84,7 +77,7 @@ func Acquire(dir, command string) (*Lock, error) {
 		return nil, err
 	}
 	path := filepath.Join(dir, LockFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openState(path, os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
@@ -120,17 +113,18 @@ func AcquireWait(ctx context.Context, dir, command string) (*Lock, error) {
 }
 
 // readHolder reads the holder's record; the holder writes it just after taking the lock,
-// so an empty file is retried briefly.
+// so an empty file, or the stale record of an earlier holder that has exited, is retried
+// briefly. It returns the zero Holder rather than name a process that is gone.
 func readHolder(path string) Holder {
-	var h Holder
 	for try := 0; try < 20; try++ {
-		b, err := os.ReadFile(path)
-		if err == nil && json.Unmarshal(b, &h) == nil && h.PID != 0 {
+		var h Holder
+		b, err := readState(path)
+		if err == nil && json.Unmarshal(b, &h) == nil && h.PID != 0 && Alive(h.PID) {
 			return h
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return h
+	return Holder{}
 }
 
 // Release drops the lock. The holder record stays in the file; it is stale, and the flock

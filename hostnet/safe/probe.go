@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,31 @@ func ParseProbe(spec string) (Probe, error) {
 		return execProbe{argv}, nil
 	}
 	return nil, fmt.Errorf("unknown probe %q: want gateway, tcp:HOST:PORT or exec:COMMAND", spec)
+}
+
+// ResolveProbe makes a probe spec independent of the working directory and $PATH of the
+// process that reads it: the command of an exec probe becomes an absolute path (a relative
+// path against the current directory, a bare name through $PATH), checked to be an
+// executable file now, at apply time, because the watchdog runs it later from / with its
+// own environment. Other specs are returned as they are.
+func ResolveProbe(spec string) (string, error) {
+	kind, rest, _ := strings.Cut(spec, ":")
+	if kind != "exec" {
+		return spec, nil
+	}
+	argv := strings.Fields(rest)
+	if len(argv) == 0 {
+		return "", fmt.Errorf("probe %q: want exec:COMMAND [ARGS]", spec)
+	}
+	path, err := exec.LookPath(argv[0])
+	if err == nil {
+		path, err = filepath.Abs(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("probe %q: %w", spec, err)
+	}
+	argv[0] = path
+	return "exec:" + strings.Join(argv, " "), nil
 }
 
 // RunProbes runs the probes in parallel, each within ProbeTimeout (exec probes get five

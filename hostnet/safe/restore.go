@@ -11,12 +11,14 @@ import (
 
 	"github.com/hostnet/hostnet/hostnet/engine"
 	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
 // RestoreReport says what Restore did.
 type RestoreReport struct {
-	Steps    int           `json:"steps"` // engine steps of the snapshot's plan that ran
-	Fixes    int           `json:"fixes"` // FixChanges steps that ran
+	Steps    int           `json:"steps"`              // engine steps of the snapshot's plan that ran
+	Fixes    int           `json:"fixes"`              // FixChanges steps that ran
+	Networks int           `json:"networks,omitempty"` // libvirt networks restored
 	Duration time.Duration `json:"duration_ns"`
 	// Residual lists what still differs from the snapshot afterwards (see Snapshot.Verify);
 	// empty when the restore is complete.
@@ -28,6 +30,9 @@ func (r *RestoreReport) String() string {
 		return "not restored"
 	}
 	s := fmt.Sprintf("%d kernel operations in %s", r.Steps+r.Fixes, r.Duration.Round(100*time.Microsecond))
+	if r.Networks > 0 {
+		s += fmt.Sprintf(", %d libvirt networks put back", r.Networks)
+	}
 	if len(r.Residual) > 0 {
 		s += fmt.Sprintf(", %d differences left", len(r.Residual))
 	}
@@ -135,9 +140,27 @@ func Restore(ctx context.Context, ns netns.NsHandle, snap *Snapshot) (*RestoreRe
 		}
 	}
 	rep.Residual = snap.Verify(s)
+	if lv := snap.Libvirt; lv != nil && len(lv.Networks) > 0 {
+		// After the kernel: the networks' bridges are back (or gone) by now.
+		if err := restoreNetworks(lv, s.IsBridge); err != nil {
+			rep.Residual = append(rep.Residual, "libvirt: "+err.Error())
+		} else {
+			rep.Networks = len(lv.Networks)
+		}
+	}
 	rep.Duration = time.Since(t0)
 	if first != nil || len(rep.Residual) > 0 {
 		return rep, &RestoreError{Report: rep, Err: first}
 	}
 	return rep, nil
+}
+
+// restoreNetworks puts the snapshot's libvirt networks back over a connection of its own.
+func restoreNetworks(lv *LibvirtPart, bridgeExists func(string) bool) error {
+	c, err := libvirtnet.Connect(lv.URI)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return c.RestoreSaved(lv.Networks, bridgeExists)
 }

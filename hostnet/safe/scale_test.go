@@ -20,12 +20,12 @@ func vlanHost(n int) *live.State {
 	var routes []live.Route
 	for i := 1; i <= n; i++ {
 		br := &live.Link{Index: 2*i + 1, Name: fmt.Sprintf("br%d", i), Kind: "bridge", MAC: mac, MTU: 1500,
-			Flags: unix.IFF_UP, Alias: fmt.Sprintf("hostnet:bridge.tenant[\"%d\"]", i),
+			Flags: unix.IFF_UP, Alias: live.MarkFor(fmt.Sprintf("bridge.tenant[\"%d\"]", i)),
 			Bridge: &live.Bridge{ForwardDelay: 1550, AgeingTime: 30000}}
 		pfx := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1}), 24)
 		br.Addrs = []live.Addr{{Prefix: pfx}}
 		v := &live.Link{Index: 2*i + 2, Name: fmt.Sprintf("eth0.%d", i), Kind: "vlan", MAC: mac, MTU: 1500,
-			Flags: unix.IFF_UP, ParentIndex: 2, MasterIndex: br.Index, Alias: fmt.Sprintf("hostnet:vlan.tenant[\"%d\"]", i),
+			Flags: unix.IFF_UP, ParentIndex: 2, MasterIndex: br.Index, Alias: live.MarkFor(fmt.Sprintf("vlan.tenant[\"%d\"]", i)),
 			VLAN: &live.VLAN{ID: i, Protocol: unix.ETH_P_8021Q}}
 		links = append(links, br, v)
 		dst := netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 16 + byte(i>>8), byte(i), 0}), 24)

@@ -35,6 +35,7 @@ import (
 	"github.com/hostnet/hostnet/hostnet/engine"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
+	"github.com/hostnet/hostnet/libvirtnet"
 )
 
 // SnapshotVersion is the on-disk format version.
@@ -52,6 +53,8 @@ type Snapshot struct {
 	// MayCreate names the links the apply may create (absent when the snapshot was taken).
 	// Restore deletes them even when a crash came between creating one and marking it.
 	MayCreate []string `json:"may_create,omitempty"`
+	// Libvirt holds the libvirt networks the run changes, as they were (AddNetworks).
+	Libvirt *LibvirtPart `json:"libvirt,omitempty"`
 	// Normalized is live.State.Normalized() of the whole namespace when the snapshot was
 	// taken; Verify compares the lines about the snapshot's links with the live state.
 	Normalized []string `json:"normalized"`
@@ -186,6 +189,29 @@ func Take(s *live.State, p *plan.Plan, command string) *Snapshot {
 	return snap
 }
 
+// LibvirtPart is the libvirt side of a snapshot: the daemon and the networks as they were.
+type LibvirtPart struct {
+	URI      string             `json:"uri"`
+	Networks []libvirtnet.Saved `json:"networks"`
+}
+
+// AddNetworks records the libvirt networks a run is about to change (libvirtnet
+// Changes.Saved) at uri. A network the snapshot already holds keeps its older record: an
+// interrupted run's snapshot stays the restore point.
+func (snap *Snapshot) AddNetworks(uri string, saved []libvirtnet.Saved) {
+	if len(saved) == 0 {
+		return
+	}
+	if snap.Libvirt == nil {
+		snap.Libvirt = &LibvirtPart{URI: uri}
+	}
+	for _, s := range saved {
+		if !slices.ContainsFunc(snap.Libvirt.Networks, func(x libvirtnet.Saved) bool { return x.Name == s.Name }) {
+			snap.Libvirt.Networks = append(snap.Libvirt.Networks, s)
+		}
+	}
+}
+
 // restorable tells the routes a restore puts back: unicast routes someone added, not those
 // the kernel derives from addresses (proto kernel) or router advertisements (proto ra).
 func restorable(r live.Route) bool {
@@ -279,10 +305,8 @@ func (snap *Snapshot) Unowned() map[string]bool {
 func nicKind(kind string) bool { return kind != "bond" && kind != "bridge" && kind != "vlan" }
 
 func markAddr(l *Link) string {
-	if strings.HasPrefix(l.Alias, live.MarkPrefix) {
-		return l.Alias[len(live.MarkPrefix):]
-	}
-	return ""
+	addr, _ := live.ParseMark(l.Alias)
+	return addr
 }
 
 // Plan turns the snapshot into a plan of the previous state, for engine.Diff against the
@@ -790,7 +814,7 @@ func (snap *Snapshot) Save(path string) error {
 
 // LoadSnapshot reads a snapshot written by Save.
 func LoadSnapshot(path string) (*Snapshot, error) {
-	b, err := os.ReadFile(path)
+	b, err := readState(path)
 	if err != nil {
 		return nil, err
 	}
@@ -806,6 +830,9 @@ func LoadSnapshot(path string) (*Snapshot, error) {
 
 func writeAtomic(path string, b []byte) error {
 	dir := filepath.Dir(path)
+	if err := checkDir(dir); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err

@@ -72,11 +72,13 @@ var Rules = []Rule{
 	{"mac-not-unicast", errS, "MAC address is not unicast"},
 	{"duplicate-name", errS, "Duplicate interface name"},
 	{"invalid-name", errS, "Invalid interface name"},
+	{"mark-too-long", errS, "Ownership mark longer than the kernel keeps"},
 	{"vlan-id-range", errS, "VLAN id out of range"},
 	{"vlan-duplicate-id", errS, "Duplicate VLAN id on one link"},
 	{"mtu-above-lower", errS, "MTU above the lower device's MTU"},
 	{"slave-mtu", warnS, "Slave MTU differs from the bond's"},
 	{"duplicate-libvirt-network", errS, "Duplicate libvirt network name"},
+	{"invalid-libvirt-name", errS, "Invalid libvirt network or portgroup name"},
 
 	// Addresses and routes.
 	{"duplicate-address", errS, "Address used twice"},

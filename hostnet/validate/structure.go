@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 )
 
@@ -118,6 +119,11 @@ func checkNames(c *checker) {
 		if !ic.Has("name") {
 			origin = fmt.Sprintf(" (%s sets no name; this is its default name)", ic.Addr)
 		}
+		if _, isNIC := i.(*plan.NIC); !isNIC && live.MarkLen(ic.Addr) > live.MaxMarkLen {
+			c.report("mark-too-long", attrOf(&ic.Source, "for_each"),
+				"%s is a plan address of %d bytes: hostnet's ownership mark for it (the address and a %d-byte tag in the interface alias) would be %d bytes, and the kernel keeps at most %d (IFALIASZ). Use shorter for_each keys or a shorter block label.",
+				ic.Addr, len(ic.Addr), live.MarkLen("")-len(live.MarkPrefix), live.MarkLen(ic.Addr), live.MaxMarkLen)
+		}
 		if why := badName(ic.Name); why != "" {
 			c.report("invalid-name", attrOf(&ic.Source, "name"),
 				"%s would be named %q%s, which the kernel refuses (net/core/dev.c dev_valid_name): %s. Names are at most 15 bytes, not \".\" or \"..\", without '/', ':', whitespace or '%%'. Set a valid name.",
@@ -155,6 +161,10 @@ func badName(s string) string {
 		return "it contains '%', which makes it a template (eth%d) the kernel fills in with a number of its choice"
 	case strings.ContainsRune(s, 0):
 		return "it contains a NUL byte"
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		// The kernel takes them, but they garble every listing (ip link, logs) and can
+		// forge lines in them.
+		return "it contains a control character"
 	}
 	return ""
 }
@@ -195,7 +205,45 @@ func checkVLANs(c *checker) {
 	}
 }
 
+// maxLibvirtName bounds libvirt network and portgroup names.
+const maxLibvirtName = 64
+
+// badLibvirtName says why a string is refused as a libvirt network or portgroup name, or
+// "". Only letters, digits, '.', '_' and '-' are accepted, starting with a letter or digit:
+// libvirt checks little itself (a network name only for '/'), and the audit found names that
+// libvirt 9.0 wrote back into its XML unescaped, creating an extra element after which
+// every command failed until the network was removed by hand.
+func badLibvirtName(s string) string {
+	switch {
+	case s == "":
+		return "it is empty"
+	case len(s) > maxLibvirtName:
+		return fmt.Sprintf("it is %d bytes long, more than %d", len(s), maxLibvirtName)
+	}
+	for i, r := range s {
+		ok := r < 0x80 && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || i > 0 && strings.ContainsRune("._-", r))
+		if !ok {
+			return fmt.Sprintf("character %q at byte %d", r, i)
+		}
+	}
+	return ""
+}
+
 func checkNetworks(c *checker) {
+	for _, n := range c.p.Networks {
+		if why := badLibvirtName(n.Name); why != "" {
+			c.report("invalid-libvirt-name", attrOf(&n.Source, "name"),
+				"%s would be the libvirt network %q, which hostnet refuses: %s. libvirt names are letters, digits, '.', '_' and '-', starting with a letter or digit, at most %d bytes.",
+				n.Addr, n.Name, why, maxLibvirtName)
+		}
+		for _, pg := range n.PortGroups {
+			if why := badLibvirtName(pg.Name); why != "" {
+				c.report("invalid-libvirt-name", loc{n.Addr, pg.Range},
+					"%s has a portgroup named %q, which hostnet refuses: %s. libvirt names are letters, digits, '.', '_' and '-', starting with a letter or digit, at most %d bytes.",
+					n.Addr, pg.Name, why, maxLibvirtName)
+			}
+		}
+	}
 	seen := map[string]*plan.Network{}
 	for _, n := range c.p.Networks {
 		if first, dup := seen[n.Name]; dup {

@@ -1,8 +1,9 @@
-# expect: error 8 "Invalid interface name"
-# expect: error 10 "Invalid interface name"
-# expect: error 23 "Invalid interface name"
-# expect: error 27 "Invalid interface name"
-# Longer than 15 bytes (also as the default VLAN name), '/', ':', whitespace, '%'.
+# expect: error 9 "Invalid interface name"
+# expect: error 11 "Invalid interface name"
+# expect: error 24 "Invalid interface name"
+# expect: error 28 "Invalid interface name"
+# expect: error 31 "Invalid interface name"
+# Longer than 15 bytes (also as the default VLAN name), '/', ':', whitespace, '%', a control character.
 nic "uplink0" {
   mac  = "52:54:00:00:00:01"
   name = "uplink0/a"
@@ -25,4 +26,7 @@ vlan "v" {
 nic "uplink1" { mac = "52:54:00:00:00:02" }
 bridge "br" {
   name = "br %d"
+}
+bridge "ctl" {
+  name = "br\u0007x"
 }
