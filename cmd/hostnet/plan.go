@@ -122,7 +122,8 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 change
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			diffFn := adoptDiff(adopt)
+			noStateDir := ""
+			diffFn := adoptDiff(adopt, &noStateDir) // $HOSTNET_STATE_DIR or the default
 			if destroy {
 				diffFn = engine.DestroyChanges
 			}
@@ -164,14 +165,16 @@ func registerAdopt(cmd *cobra.Command, adopt *bool) {
 }
 
 // adoptDiff is the diff of plan and apply: with --adopt, unmarked links the plan changes are
-// taken over too; without, only those that match the plan (engine.Diff, engine.DiffAdopt).
-func adoptDiff(adopt bool) func(*plan.Plan, *live.State) (*engine.Changes, error) {
-	if adopt {
-		return func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
+// taken over too; without, only those that match the plan (engine.Diff, engine.DiffAdopt),
+// and those that a run of hostnet killed before it could mark them created (its snapshot,
+// left in the state directory *dir, lists them).
+func adoptDiff(adopt bool, dir *string) func(*plan.Plan, *live.State) (*engine.Changes, error) {
+	return func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
+		if adopt {
 			return engine.DiffAdopt(p, s, engine.AdoptAll(p))
 		}
+		return engine.DiffAdopt(p, s, safe.InterruptedCreations(safe.StateDir(*dir), s))
 	}
-	return engine.Diff
 }
 
 // confirm asks on the terminal; only "yes" proceeds, as Terraform does.
@@ -488,7 +491,7 @@ change, 2 changes applied, 1 error. --json (with --auto-approve) prints what cha
   hostnet --netns hv1 apply --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: changeRunner(&flags, &lf, r, func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
-			return adoptDiff(adopt)(p, s)
+			return adoptDiff(adopt, &r.sr.dir)(p, s)
 		}),
 	}
 	flags.register(cmd)
