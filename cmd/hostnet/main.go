@@ -155,7 +155,7 @@ func enterNetns(name string) error {
 
 // marksRead are the commands that read ownership marks of live links: they load the key
 // that signs them (see live.MarkFor).
-var marksRead = map[string]bool{"plan": true, "apply": true, "destroy": true, "status": true, "watch": true,
+var marksRead = map[string]bool{"plan": true, "apply": true, "destroy": true, "status": true, "watch": true, "boot": true, "import": true,
 	"rollback": true, watchdogCmd: true}
 
 // markKeyDir is the directory of the ownership-mark key: the default state directory of

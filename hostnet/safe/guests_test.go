@@ -16,7 +16,7 @@ func guestHost(taps map[string]string) *live.State {
 	nic, _ := net.ParseMAC("52:54:00:00:00:01")
 	links := []*live.Link{
 		{Index: 2, Name: "eno1", MAC: nic, MTU: 1500, Flags: unix.IFF_UP, MasterIndex: 3},
-		{Index: 3, Name: "br0", Kind: "bridge", MAC: nic, MTU: 1500, Flags: unix.IFF_UP, Alias: "hostnet:bridge.br0",
+		{Index: 3, Name: "br0", Kind: "bridge", MAC: nic, MTU: 1500, Flags: unix.IFF_UP, Alias: live.MarkFor("bridge.br0"),
 			Bridge: &live.Bridge{ForwardDelay: 1500, AgeingTime: 30000}},
 	}
 	idx := 10
