@@ -17,7 +17,7 @@ import (
 // An instance joins the plan only when decoding it added no error, so that the partial
 // plan that validation sees after errors holds only whole objects whose references resolve.
 func (d *decoder) decodeInstance(in *instance) cty.Value {
-	errorsBefore := countErrors(d.diags)
+	diagsBefore := len(d.diags)
 	d.pending = nil
 	var v cty.Value
 	switch in.n.typ {
@@ -36,7 +36,7 @@ func (d *decoder) decodeInstance(in *instance) cty.Value {
 		d.decodeNetwork(in)
 		v = cty.ObjectVal(map[string]cty.Value{"addr": cty.StringVal(in.addr)})
 	}
-	if !in.ok || countErrors(d.diags) > errorsBefore {
+	if !in.ok || d.diags[diagsBefore:].HasErrors() {
 		return cty.DynamicVal
 	}
 	switch o := d.pending.(type) {
@@ -57,16 +57,6 @@ func (d *decoder) decodeInstance(in *instance) cty.Value {
 		d.ifs[in.addr] = i
 	}
 	return v
-}
-
-func countErrors(diags hcl.Diagnostics) int {
-	n := 0
-	for _, d := range diags {
-		if d.Severity == hcl.DiagError {
-			n++
-		}
-	}
-	return n
 }
 
 // defaultName is the label, followed by the for_each key for expanded blocks.

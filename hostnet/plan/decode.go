@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // Block types that become objects of the plan, in the order a dependency-free plan is
@@ -54,6 +55,9 @@ type decoder struct {
 	ifs   map[string]Interface // interface objects by instance address
 	// pending is the object the current instance built; it joins the plan if clean.
 	pending any
+	// functions are the plan's functions, bounded by budget (see limits.go).
+	functions map[string]function.Function
+	budget    budget
 }
 
 func (d *decoder) errorf(rng *hcl.Range, summary, detail string, args ...any) {
@@ -318,7 +322,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block, files []hcl.Body, assigns
 		types[name] = ty
 		d.vars[name] = cty.NullVal(ty)
 		if a := content.Attributes["default"]; a != nil {
-			v, diags := a.Expr.Value(nil)
+			v, diags := a.Expr.Value(d.constContext())
 			d.diags = append(d.diags, diags...)
 			d.vars[name] = d.convertVar(name, v, ty, a.Expr.Range())
 		}
@@ -332,7 +336,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block, files []hcl.Body, assigns
 				d.errorf(a.NameRange.Ptr(), "Undeclared variable", "The plan declares no variable %q.", name)
 				continue
 			}
-			v, diags := a.Expr.Value(nil)
+			v, diags := a.Expr.Value(d.constContext())
 			d.diags = append(d.diags, diags...)
 			d.vars[name] = d.convertVar(name, v, ty, a.Expr.Range())
 		}
@@ -352,7 +356,16 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block, files []hcl.Body, assigns
 		v := cty.StringVal(raw)
 		if !ty.Equals(cty.String) && !ty.Equals(cty.DynamicPseudoType) {
 			// Non-string values are HCL expressions, as with terraform -var.
-			expr, diags := hclsyntax.ParseExpression([]byte(raw), "-var "+name, hcl.InitialPos)
+			src := Input{Name: "-var " + name, Bytes: []byte(raw)}
+			if dg := checkSource(src.Name, src.Bytes); dg != nil {
+				d.diags = append(d.diags, dg)
+				continue
+			}
+			if dg := checkOperators(src.Name, src.Bytes); dg != nil {
+				d.diags = append(d.diags, dg)
+				continue
+			}
+			expr, diags := hclsyntax.ParseExpression(src.Bytes, src.Name, hcl.InitialPos)
 			if diags.HasErrors() {
 				d.diags = append(d.diags, diags...)
 				continue
@@ -371,6 +384,10 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block, files []hcl.Body, assigns
 }
 
 func (d *decoder) convertVar(name string, v cty.Value, ty cty.Type, rng hcl.Range) cty.Value {
+	if err := checkValue(v); err != nil {
+		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)
+		return cty.NullVal(ty)
+	}
 	out, err := convert.Convert(v, ty)
 	if err != nil {
 		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)
