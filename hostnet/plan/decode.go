@@ -388,6 +388,11 @@ func (d *decoder) convertVar(name string, v cty.Value, ty cty.Type, rng hcl.Rang
 		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)
 		return cty.NullVal(ty)
 	}
+	v, err := listify(v)
+	if err != nil {
+		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)
+		return cty.NullVal(ty)
+	}
 	out, err := convert.Convert(v, ty)
 	if err != nil {
 		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)

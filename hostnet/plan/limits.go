@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"os"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
@@ -27,8 +28,11 @@ const (
 	// operator when parsed).
 	MaxOperators = 1000
 	// MaxElements bounds the collection elements that functions and for expressions may
-	// produce in one decode, all calls together (range(4094) uses 4,094).
-	MaxElements = 1 << 20
+	// produce in one decode, all calls together (range(4094) uses 4,094; two range(65536) fill it).
+	MaxElements = 1 << 17
+	// MaxWork bounds the values passed to functions in one decode, counted element by
+	// element (a lookup in a 4,094-entry map for each of 4,094 VLANs is 16.8 million).
+	MaxWork = 32 << 20
 	// MaxStringBytes bounds the bytes that templates and string functions may produce in
 	// one decode, all together.
 	MaxStringBytes = 64 << 20
@@ -42,7 +46,8 @@ const (
 // readPlanFile reads a plan or variables file: a regular file (following links), at most
 // MaxFileBytes. A link to /dev/zero, a FIFO or a directory is refused before any read.
 func readPlanFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO must not wait for a writer before it is refused.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -145,21 +150,45 @@ func checkSource(name string, src []byte) *hcl.Diagnostic {
 // budget counts what one decode's expressions have produced, against MaxElements and
 // MaxStringBytes.
 type budget struct {
-	elements, bytes int64
+	elements, bytes, work int64
+	// spent is the first error: once the budget is spent every checked call fails at once,
+	// so that the remaining iterations of a for expression (HCL evaluates them all, even
+	// after an error) cost nothing.
+	spent error
 }
 
 func (b *budget) chargeElements(n int64, what string) error {
+	if b.spent != nil {
+		return b.spent
+	}
 	b.elements += n
 	if n < 0 || n > MaxElements || b.elements > MaxElements {
-		return fmt.Errorf("%s would take the plan above hostnet's limit of %d collection elements made by functions and for expressions (MaxElements)", what, MaxElements)
+		b.spent = fmt.Errorf("%s would take the plan above hostnet's limit of %d collection elements made by functions and for expressions (MaxElements)", what, MaxElements)
+		return b.spent
+	}
+	return nil
+}
+
+func (b *budget) chargeWork(n int64) error {
+	if b.spent != nil {
+		return b.spent
+	}
+	b.work += n
+	if b.work > MaxWork {
+		b.spent = fmt.Errorf("the function calls of this plan would handle more than %d values, hostnet's limit (MaxWork)", MaxWork)
+		return b.spent
 	}
 	return nil
 }
 
 func (b *budget) chargeBytes(n int64, what string) error {
+	if b.spent != nil {
+		return b.spent
+	}
 	b.bytes += n
 	if n < 0 || n > MaxStringBytes || b.bytes > MaxStringBytes {
-		return fmt.Errorf("%s would take the plan above hostnet's limit of %d MiB of strings made by templates and functions (MaxStringBytes)", what, MaxStringBytes>>20)
+		b.spent = fmt.Errorf("%s would take the plan above hostnet's limit of %d MiB of strings made by templates and functions (MaxStringBytes)", what, MaxStringBytes>>20)
+		return b.spent
 	}
 	return nil
 }
@@ -203,27 +232,121 @@ func numText(f *big.Float) string {
 	return f.Text('g', 12)
 }
 
-// Names of the functions the decoder inserts into expressions (see bound). A plan that
-// calls one by its name gets the same check, nothing more.
-const (
-	fnIterate = "hostnet::iterate" // a for expression's collection: charge its length
-	fnString  = "hostnet::part"    // a template part: charge its bytes
-	fnOperand = "hostnet::operand" // an arithmetic operand: refuse huge numbers
-)
+// checkedExpr wraps an expression of a parsed file with a check of its value against the
+// decode's budget. Embedding the interface keeps hclsyntax's own tree walking; Value fails
+// at once, without evaluating, once the budget is spent, so that the remaining iterations
+// of a for expression (HCL evaluates them all, even after an error) cost nothing.
+type checkedExpr struct {
+	hclsyntax.Expression
+	b     *budget
+	check func(b *budget, v cty.Value) (cty.Value, error)
+}
+
+func (e *checkedExpr) Value(ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	fail := func(err error) (cty.Value, hcl.Diagnostics) {
+		return cty.DynamicVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Plan too large",
+			Detail: err.Error() + ".", Subject: e.Expression.Range().Ptr()}}
+	}
+	if e.b.spent != nil {
+		return fail(e.b.spent)
+	}
+	v, diags := e.Expression.Value(ctx)
+	if diags.HasErrors() {
+		return cty.DynamicVal, diags // nothing to convert further
+	}
+	if !v.IsWhollyKnown() {
+		return v, diags
+	}
+	v, err := e.check(e.b, v)
+	if err != nil {
+		return fail(err)
+	}
+	return v, diags
+}
+
+// iterated charges a for expression's collection, element by element.
+func iterated(b *budget, v cty.Value) (cty.Value, error) {
+	if v.IsNull() || !v.CanIterateElements() {
+		return v, nil
+	}
+	return v, b.chargeElements(int64(v.LengthInt()), "this for expression")
+}
+
+// part charges a template part's bytes and refuses a huge number (written out as text).
+func part(b *budget, v cty.Value) (cty.Value, error) {
+	if bigNumber(v) {
+		return v, errBigNumber
+	}
+	if !v.IsNull() && v.Type() == cty.String {
+		return v, b.chargeBytes(int64(len(v.AsString())), "this template")
+	}
+	return v, nil
+}
+
+// operand refuses huge numbers going into arithmetic, also as strings HCL converts.
+func operand(_ *budget, v cty.Value) (cty.Value, error) {
+	if !v.IsNull() && v.Type() == cty.String {
+		if f, _, err := big.ParseFloat(strings.TrimSpace(v.AsString()), 10, 64, big.ToNearestEven); err == nil && bigNumber(cty.NumberVal(f)) {
+			return v, errBigNumber
+		}
+	}
+	if bigNumber(v) {
+		return v, errBigNumber
+	}
+	return v, nil
+}
+
+// argument charges the work of passing a value to a function: cty walks every argument
+// deeply before the call, so a small function in a large loop is as costly as its
+// arguments are large. A tuple (what a for expression makes) whose elements share one type
+// becomes a list here: cty would otherwise unify its element types pairwise when the
+// function wants a list, quadratic in its length.
+func argument(b *budget, v cty.Value) (cty.Value, error) {
+	var n int64
+	_ = cty.Walk(v, func(_ cty.Path, _ cty.Value) (bool, error) {
+		n++
+		return n <= MaxWork, nil
+	})
+	if err := b.chargeWork(n); err != nil {
+		return v, err
+	}
+	return listify(v)
+}
+
+// maxMixedTuple bounds a tuple of mixed element types that cty may have to unify (pairwise).
+const maxMixedTuple = 4096
+
+// listify turns a tuple whose elements share one type into a list of them; a tuple of
+// mixed types longer than maxMixedTuple is refused.
+func listify(v cty.Value) (cty.Value, error) {
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsTupleType() || v.LengthInt() == 0 {
+		return v, nil
+	}
+	elems := v.AsValueSlice()
+	ty := elems[0].Type()
+	for _, e := range elems[1:] {
+		if !e.Type().Equals(ty) {
+			if len(elems) > maxMixedTuple {
+				return v, fmt.Errorf("this tuple has %d elements of mixed types; hostnet converts at most %d of them (cty unifies their types pairwise)", len(elems), maxMixedTuple)
+			}
+			return v, nil
+		}
+	}
+	return cty.ListVal(elems), nil
+}
 
 // bound rewrites the expressions of a parsed file so that evaluation stays within the
-// budget: a for expression's collection, every template part and every arithmetic operand
-// pass through a checking function. It also refuses number literals beyond MaxNumberBits
-// and expressions with more than MaxOperators operators.
-func bound(body hcl.Body) hcl.Diagnostics {
+// budget b: a for expression's collection, every template part, every arithmetic operand
+// and every function argument pass through a checkedExpr. It also refuses number literals
+// beyond MaxNumberBits and expressions with more than MaxOperators operators.
+func bound(body hcl.Body, b *budget) hcl.Diagnostics {
 	sb, ok := body.(*hclsyntax.Body)
 	if !ok {
 		return nil
 	}
 	var diags hcl.Diagnostics
-	wrap := func(fn string, e hclsyntax.Expression) hclsyntax.Expression {
-		r := e.Range()
-		return &hclsyntax.FunctionCallExpr{Name: fn, Args: []hclsyntax.Expression{e}, NameRange: r, OpenParenRange: r, CloseParenRange: r}
+	wrap := func(e hclsyntax.Expression, check func(*budget, cty.Value) (cty.Value, error)) hclsyntax.Expression {
+		return &checkedExpr{Expression: e, b: b, check: check}
 	}
 	operators := 0
 	hclsyntax.VisitAll(sb, func(n hclsyntax.Node) hcl.Diagnostics {
@@ -231,16 +354,20 @@ func bound(body hcl.Body) hcl.Diagnostics {
 		case *hclsyntax.Attribute:
 			operators = 0
 		case *hclsyntax.ForExpr:
-			e.CollExpr = wrap(fnIterate, e.CollExpr)
+			e.CollExpr = wrap(e.CollExpr, iterated)
 		case *hclsyntax.TemplateExpr:
 			for i, p := range e.Parts {
 				if _, lit := p.(*hclsyntax.LiteralValueExpr); !lit {
-					e.Parts[i] = wrap(fnString, p)
+					e.Parts[i] = wrap(p, part)
 				}
+			}
+		case *hclsyntax.FunctionCallExpr:
+			for i, a := range e.Args {
+				e.Args[i] = wrap(a, argument)
 			}
 		case *hclsyntax.BinaryOpExpr:
 			operators++
-			e.LHS, e.RHS = wrap(fnOperand, e.LHS), wrap(fnOperand, e.RHS)
+			e.LHS, e.RHS = wrap(e.LHS, operand), wrap(e.RHS, operand)
 		case *hclsyntax.UnaryOpExpr, *hclsyntax.ConditionalExpr:
 			operators++
 		case *hclsyntax.LiteralValueExpr:
@@ -261,9 +388,9 @@ func bound(body hcl.Body) hcl.Diagnostics {
 	return diags
 }
 
-// operatorDepth is a cheap pre-parse bound for operator chains: HCL parses a+b+c...
+// checkOperators is a cheap pre-parse bound for operator chains: HCL parses a+b+c...
 // into a nested tree, so a long chain would recurse as deep as it is long. It counts the
-// operator characters between newlines outside strings and comments.
+// operator characters of each line outside strings and comments.
 func checkOperators(name string, src []byte) *hcl.Diagnostic {
 	n, line := 0, 1
 	inStr := false
@@ -303,58 +430,12 @@ func checkOperators(name string, src []byte) *hcl.Diagnostic {
 	return nil
 }
 
-// boundedFunctions returns the plan's functions wrapped to charge b, with the inserted
-// checking functions of bound.
+// boundedFunctions returns the plan's functions wrapped to charge b before they allocate.
 func boundedFunctions(b *budget) map[string]function.Function {
-	out := make(map[string]function.Function, len(functions)+3)
+	out := make(map[string]function.Function, len(functions))
 	for name, f := range functions {
 		out[name] = wrapFunction(name, f, b)
 	}
-	out[fnIterate] = function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "collection", Type: cty.DynamicPseudoType, AllowNull: true, AllowDynamicType: true, AllowUnknown: true}},
-		Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			v := args[0]
-			if v.IsKnown() && !v.IsNull() && v.CanIterateElements() {
-				if err := b.chargeElements(int64(v.LengthInt()), "this for expression"); err != nil {
-					return cty.NilVal, err
-				}
-			}
-			return v, nil
-		},
-	})
-	out[fnString] = function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "part", Type: cty.DynamicPseudoType, AllowNull: true, AllowDynamicType: true, AllowUnknown: true}},
-		Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			v := args[0]
-			if bigNumber(v) {
-				return cty.NilVal, errBigNumber
-			}
-			if v.IsKnown() && !v.IsNull() && v.Type() == cty.String {
-				if err := b.chargeBytes(int64(len(v.AsString())), "this template"); err != nil {
-					return cty.NilVal, err
-				}
-			}
-			return v, nil
-		},
-	})
-	out[fnOperand] = function.New(&function.Spec{
-		Params: []function.Parameter{{Name: "operand", Type: cty.DynamicPseudoType, AllowNull: true, AllowDynamicType: true, AllowUnknown: true}},
-		Type:   func(args []cty.Value) (cty.Type, error) { return args[0].Type(), nil },
-		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
-			v := args[0]
-			if v.IsKnown() && !v.IsNull() && v.Type() == cty.String {
-				if f, _, err := big.ParseFloat(strings.TrimSpace(v.AsString()), 10, 64, big.ToNearestEven); err == nil && bigNumber(cty.NumberVal(f)) {
-					return cty.NilVal, errBigNumber
-				}
-			}
-			if bigNumber(v) {
-				return cty.NilVal, errBigNumber
-			}
-			return v, nil
-		},
-	})
 	return out
 }
 
@@ -522,6 +603,9 @@ func wrapFunction(name string, f function.Function, b *budget) function.Function
 		VarParam: f.VarParam(),
 		Type:     func(args []cty.Value) (cty.Type, error) { return f.ReturnTypeForValues(args) },
 		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			if b.spent != nil {
+				return cty.NilVal, b.spent
+			}
 			if g := growth[name]; g != nil {
 				el, by := g(args)
 				if err := b.chargeElements(el, name+"()"); err != nil {
@@ -534,6 +618,10 @@ func wrapFunction(name string, f function.Function, b *budget) function.Function
 			v, err := f.Call(args)
 			if err == nil && bigNumber(v) {
 				return cty.NilVal, errBigNumber
+			}
+			if err == nil && growth[name] == nil && v.IsKnown() && !v.IsNull() && v.CanIterateElements() {
+				// range and the like: what they made is at most MaxRange; charge it now.
+				err = b.chargeElements(int64(v.LengthInt()), name+"()")
 			}
 			return v, err
 		},

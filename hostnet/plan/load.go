@@ -112,22 +112,24 @@ func Decode(srcs, varFiles []Input, vars []string) (*Plan, hcl.Diagnostics) {
 // one budget per decode.
 func DecodeWithFiles(srcs, varFiles []Input, vars []string) (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
+	d := &decoder{}
+	d.functions = boundedFunctions(&d.budget)
 	var diags hcl.Diagnostics
 	parse := func(s Input) hcl.Body {
-		if d := checkSource(s.Name, s.Bytes); d != nil {
-			diags = append(diags, d)
+		if dg := checkSource(s.Name, s.Bytes); dg != nil {
+			diags = append(diags, dg)
 			return nil
 		}
-		if d := checkOperators(s.Name, s.Bytes); d != nil {
-			diags = append(diags, d)
+		if dg := checkOperators(s.Name, s.Bytes); dg != nil {
+			diags = append(diags, dg)
 			return nil
 		}
-		f, d := parser.ParseHCL(s.Bytes, s.Name)
-		diags = append(diags, d...)
-		if f == nil || d.HasErrors() {
+		f, pd := parser.ParseHCL(s.Bytes, s.Name)
+		diags = append(diags, pd...)
+		if f == nil || pd.HasErrors() {
 			return nil
 		}
-		diags = append(diags, bound(f.Body)...)
+		diags = append(diags, bound(f.Body, &d.budget)...)
 		return f.Body
 	}
 	var bodies []hcl.Body
@@ -145,8 +147,6 @@ func DecodeWithFiles(srcs, varFiles []Input, vars []string) (*Plan, map[string]*
 	if diags.HasErrors() {
 		return &Plan{Files: parser.Files()}, parser.Files(), capDiagnostics(diags)
 	}
-	d := &decoder{}
-	d.functions = boundedFunctions(&d.budget)
 	p := d.decode(bodies, varBodies, vars)
 	p.Files = parser.Files()
 	return p, p.Files, capDiagnostics(d.diags)

@@ -2,7 +2,10 @@
 # expect: error 10 "Invalid interface name"
 # expect: error 23 "Invalid interface name"
 # expect: error 27 "Invalid interface name"
-# Longer than 15 bytes (also as the default VLAN name), '/', ':', whitespace, '%'.
+# expect: error 30 "Invalid interface name"
+# expect: error 33 "Invalid interface name"
+# Longer than 15 bytes (also as the default VLAN name), '/', ':', whitespace, '%', and
+# bytes the kernel's isspace() counts as space: vertical tab, and 0xA0 inside UTF-8 ('à' is c3 a0).
 nic "uplink0" {
   mac  = "52:54:00:00:00:01"
   name = "uplink0/a"
@@ -25,4 +28,10 @@ vlan "v" {
 nic "uplink1" { mac = "52:54:00:00:00:02" }
 bridge "br" {
   name = "br %d"
+}
+bridge "br2" {
+  name = "br\u000b2"
+}
+bridge "br3" {
+  name = "brà"
 }
