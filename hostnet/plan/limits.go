@@ -30,9 +30,11 @@ const (
 	// MaxElements bounds the collection elements that functions and for expressions may
 	// produce in one decode, all calls together (range(4094) uses 4,094; two range(65536) fill it).
 	MaxElements = 1 << 17
-	// MaxWork bounds the values passed to functions in one decode, counted element by
-	// element (a lookup in a 4,094-entry map for each of 4,094 VLANs is 16.8 million).
-	MaxWork = 32 << 20
+	// MaxWork bounds the collection elements passed to functions in one decode, all calls
+	// together, counting each argument's top-level length (cty walks every argument before
+	// a call). A lookup in a 250-entry map for each of 4,000 VLANs is 1 million: with
+	// thousands of instances, iterate the map itself (for_each = var.map, each.value).
+	MaxWork = 1 << 20
 	// MaxStringBytes bounds the bytes that templates and string functions may produce in
 	// one decode, all together.
 	MaxStringBytes = 64 << 20
@@ -302,11 +304,10 @@ func operand(_ *budget, v cty.Value) (cty.Value, error) {
 // becomes a list here: cty would otherwise unify its element types pairwise when the
 // function wants a list, quadratic in its length.
 func argument(b *budget, v cty.Value) (cty.Value, error) {
-	var n int64
-	_ = cty.Walk(v, func(_ cty.Path, _ cty.Value) (bool, error) {
-		n++
-		return n <= MaxWork, nil
-	})
+	n := int64(1)
+	if !v.IsNull() && v.CanIterateElements() {
+		n += int64(v.LengthInt())
+	}
 	if err := b.chargeWork(n); err != nil {
 		return v, err
 	}
@@ -348,8 +349,29 @@ func bound(body hcl.Body, b *budget) hcl.Diagnostics {
 	wrap := func(e hclsyntax.Expression, check func(*budget, cty.Value) (cty.Value, error)) hclsyntax.Expression {
 		return &checkedExpr{Expression: e, b: b, check: check}
 	}
-	operators := 0
+	// Collect first, then wrap: a checkedExpr walks its children through the embedded
+	// expression, so a node wrapped during the walk would not be visited itself.
+	// A variable's type (list(string)) is a type expression, never evaluated: left as is.
+	skip := map[hclsyntax.Expression]bool{}
+	for _, blk := range sb.Blocks {
+		if a := blk.Body.Attributes["type"]; blk.Type == "variable" && a != nil {
+			hclsyntax.VisitAll(a.Expr, func(n hclsyntax.Node) hcl.Diagnostics {
+				if e, ok := n.(hclsyntax.Expression); ok {
+					skip[e] = true
+				}
+				return nil
+			})
+		}
+	}
+	var nodes []hclsyntax.Node
 	hclsyntax.VisitAll(sb, func(n hclsyntax.Node) hcl.Diagnostics {
+		if e, ok := n.(hclsyntax.Expression); !ok || !skip[e] {
+			nodes = append(nodes, n)
+		}
+		return nil
+	})
+	operators := 0
+	for _, n := range nodes {
 		switch e := n.(type) {
 		case *hclsyntax.Attribute:
 			operators = 0
@@ -383,8 +405,7 @@ func bound(body hcl.Body, b *budget) hcl.Diagnostics {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Expression too long",
 				Detail: fmt.Sprintf("This attribute's expression has more than %d operators, hostnet's limit (MaxOperators).", MaxOperators), Subject: &r})
 		}
-		return nil
-	})
+	}
 	return diags
 }
 

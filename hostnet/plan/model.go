@@ -267,10 +267,10 @@ type Route struct {
 	// Written is `to` as the plan wrote it when it has host bits set (203.0.113.5/24),
 	// which the kernel refuses; invalid otherwise.
 	Written netip.Prefix
-	Via    netip.Addr // zero = on-link
-	Dev    Interface  // nil = resolved by the kernel from Via
-	Metric int
-	Table  int // 0 = main
+	Via     netip.Addr // zero = on-link
+	Dev     Interface  // nil = resolved by the kernel from Via
+	Metric  int
+	Table   int // 0 = main
 }
 
 // Network is a libvirt network of <forward mode='bridge'/> on a planned bridge.
