@@ -105,6 +105,9 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 			if err != nil {
 				return withCode(exitError, err)
 			}
+			if err := checkLive(cmd.ErrOrStderr(), p, s); err != nil {
+				return err
+			}
 			ch, err := engine.Diff(p, s)
 			if err != nil {
 				return withCode(exitError, err)
@@ -270,6 +273,11 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 		s, err := readLive(p)
 		if err != nil {
 			return withCode(exitError, err)
+		}
+		if verb != "destroy" {
+			if err := checkLive(cmd.ErrOrStderr(), p, s); err != nil {
+				return err
+			}
 		}
 		ch, err := diffFn(p, s)
 		if err != nil {

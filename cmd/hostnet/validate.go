@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/hostnet/hostnet/hostnet/diag"
+	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/validate"
 )
@@ -43,6 +45,22 @@ func validated(p *plan.Plan, files map[string]*hcl.File, diags hcl.Diagnostics) 
 		return nil, files, diags
 	}
 	return p, files, diags
+}
+
+// checkLive runs the checks only the live devices can answer (validate.Live) before any
+// change, printing their diagnostics; an error stops plan and apply.
+func checkLive(out io.Writer, p *plan.Plan, s *live.State) error {
+	diags := validate.Live(p, s)
+	if len(diags) == 0 {
+		return nil
+	}
+	if err := diag.WriteText(out, p.Files, diags, 100); err != nil {
+		return err
+	}
+	if diags.HasErrors() {
+		return withCode(exitError, fmt.Errorf("the plan does not fit this host's devices: %s; nothing was changed", diag.Summary(diags)))
+	}
+	return nil
 }
 
 // jsonValidation is one plan's result in `validate --json`.

@@ -94,9 +94,12 @@ var Rules = []Rule{
 }
 
 var ruleByID = func() map[string]*Rule {
-	m := make(map[string]*Rule, len(Rules))
+	m := make(map[string]*Rule, len(Rules)+len(LiveRules))
 	for i := range Rules {
 		m[Rules[i].ID] = &Rules[i]
+	}
+	for i := range LiveRules {
+		m[LiveRules[i].ID] = &LiveRules[i]
 	}
 	return m
 }()
