@@ -232,12 +232,12 @@ func hasKernelSpace(s string) bool {
 func reservedName(ic *plan.Iface) string {
 	switch ic.Name {
 	case "all", "default":
-		return "the name of the fixed entries of /proc/sys/net/ipv4/conf and /proc/sys/net/ipv6/conf (settings for all interfaces and for new ones): registering the device's own sysctl directory fails, so the kernel refuses the device (EEXIST)."
+		return "the name of the fixed entries of /proc/sys/net/ipv4/conf and /proc/sys/net/ipv6/conf (settings for all interfaces and for new ones), which a device's own sysctl directory would shadow: the kernel refuses the name with EINVAL."
 	case "bonding_masters":
-		return "the name of the bonding driver's control file /sys/class/net/bonding_masters: the device's sysfs directory would collide with it, so the kernel refuses the device (EEXIST) while the bonding module is loaded."
+		return "the name of the bonding driver's control file /sys/class/net/bonding_masters: the device's sysfs directory would collide with it, so the kernel refuses the device with EEXIST while the bonding module is loaded."
 	case "config":
 		if ic.Kind == plan.KindVLAN {
-			return "the name of the 802.1q driver's /proc/net/vlan/config: a VLAN's /proc/net/vlan/<name> entry would collide with it, so the kernel refuses the VLAN (ENOBUFS)."
+			return "the name of the 802.1q driver's /proc/net/vlan/config: a VLAN's /proc/net/vlan/<name> entry would collide with it, so the kernel refuses the VLAN with EINVAL."
 		}
 	}
 	return ""

@@ -1,4 +1,4 @@
-# expect: error 10 "Invalid ad_actor_system"
+# expect: error 9 "Invalid ad_actor_system"
 # The LACP system MAC must not be multicast (the kernel refuses it with EINVAL).
 nic "uplink0" { mac = "52:54:00:00:00:01" }
 nic "uplink1" { mac = "52:54:00:00:00:02" }

@@ -1,5 +1,6 @@
-# expect: error 11 "Traffic on a bond slave bypasses the bond"
-# expect: error 18 "Traffic on a bond slave bypasses the bond"
+# expect: error 14 "Traffic on a bond slave bypasses the bond"
+# expect: error 21 "Traffic on a bond slave bypasses the bond"
+# expect: error 20 "Route gateway not reachable"
 # A VLAN and a route on a NIC that is a bond slave.
 nic "uplink0" { mac = "52:54:00:00:00:01" }
 nic "uplink1" { mac = "52:54:00:00:00:02" }

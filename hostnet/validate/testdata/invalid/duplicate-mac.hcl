@@ -1,5 +1,5 @@
-# expect: error 4 "Duplicate MAC address"
-# expect: error 18 "Duplicate MAC address"
+# expect: error 6 "Duplicate MAC address"
+# expect: error 19 "Duplicate MAC address"
 # Two NIC blocks would match the same device (MACs compare case-insensitively); two bonds
 # with one MAC.
 nic "uplink0" { mac = "52:54:00:ab:00:01" }

@@ -1,9 +1,9 @@
-# expect: error 8 "Invalid interface name"
-# expect: error 10 "Invalid interface name"
-# expect: error 23 "Invalid interface name"
-# expect: error 27 "Invalid interface name"
+# expect: error 11 "Invalid interface name"
+# expect: error 13 "Invalid interface name"
+# expect: error 26 "Invalid interface name"
 # expect: error 30 "Invalid interface name"
 # expect: error 33 "Invalid interface name"
+# expect: error 36 "Invalid interface name"
 # Longer than 15 bytes (also as the default VLAN name), '/', ':', whitespace, '%', and
 # bytes the kernel's isspace() counts as space: vertical tab, and 0xA0 inside UTF-8 ('à' is c3 a0).
 nic "uplink0" {

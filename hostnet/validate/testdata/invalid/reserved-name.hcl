@@ -1,6 +1,7 @@
-# expect: error 5 "Interface name reserved by the kernel"
-# expect: error 8 "Interface name reserved by the kernel"
+# expect: error 6 "Interface name reserved by the kernel"
+# expect: error 9 "Interface name reserved by the kernel"
 # expect: error 16 "Interface name reserved by the kernel"
+# expect: error 21 "Interface name reserved by the kernel"
 # Names that collide with fixed /proc/sys/net/ipv4/conf, /sys/class/net and /proc/net/vlan entries.
 bridge "all" {}
 bridge "br1" {
@@ -17,4 +18,5 @@ bond "b" {
 vlan "config" {
   link = bond.b
   id   = 10
+  name = "config"
 }

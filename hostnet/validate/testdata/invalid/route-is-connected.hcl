@@ -1,5 +1,5 @@
 # expect: error 8 "Route duplicates a connected prefix"
-# expect: error 13 "Route duplicates a connected prefix"
+# expect: error 12 "Route duplicates a connected prefix"
 # The kernel already has these routes from the address (EEXIST at metric 0; shadowed otherwise).
 bridge "br0" {
   addresses = ["198.51.100.10/24"]
