@@ -157,6 +157,20 @@ func (c *checker) monitoring(b *plan.Bond) {
 			name(b), arp)
 	}
 
+	// arp_all_targets counts the targets that must answer for ARP validation, which
+	// exists only in active-backup: elsewhere, or without arp_validate, it is stored and
+	// ignored (bonding.rst: "affects only active-backup mode for slaves with arp_validation
+	// enabled"), like the options option-mode reports.
+	if arp > 0 && c.applies(b, bonding.OptArpAllTargets) && (mode != bonding.ActiveBackup || o.Num(bonding.OptArpValidate) == 0) {
+		why := fmt.Sprintf("%s uses %s", name(b), modeText(b))
+		if mode == bonding.ActiveBackup {
+			why = fmt.Sprintf("%s has arp_validate = none", name(b))
+		}
+		c.report("arp-all-targets-inert", attrOf(&b.Source, "arp_all_targets"),
+			"arp_all_targets only decides how many targets must answer for ARP validation, which applies only in active-backup with arp_validate set; %s, so the kernel stores it and ignores it. Remove arp_all_targets, or set arp_validate (active-backup).",
+			why)
+	}
+
 	// ARP options without ARP monitoring.
 	if arp == 0 {
 		for _, id := range []bonding.ID{bonding.OptArpValidate, bonding.OptArpAllTargets, bonding.OptMissedMax, bonding.OptArpIPTarget, bonding.OptNSIP6Target} {

@@ -37,6 +37,7 @@ var Rules = []Rule{
 	{"arp-target-ipv6", errS, "IPv6 address in arp_ip_target"},
 	{"ns-target-ipv4", errS, "IPv4 address in ns_ip6_target"},
 	{"arp-option-without-interval", errS, "ARP option without arp_interval"},
+	{"arp-all-targets-inert", errS, "arp_all_targets has no effect"},
 	{"slave-not-in-bond", errS, "Not a slave of this bond"},
 	{"ad-actor-system", errS, "Invalid ad_actor_system"},
 	{"min-links-above-slaves", errS, "min_links above the number of slaves"},
