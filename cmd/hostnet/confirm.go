@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vishvananda/netns"
 
+	"github.com/hostnet/hostnet/hostnet/jsonout"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/safe"
@@ -40,6 +41,11 @@ type safeRun struct {
 	confirmWithin time.Duration
 	probeSpecs    []string
 
+	// wait makes apply wait for the watchdog's verdict (see waitOutcome); pendingID is the
+	// confirmation this run started.
+	wait      bool
+	pendingID string
+
 	command string // "apply plan.hcl"
 	plan    *plan.Plan
 	state   *live.State
@@ -55,6 +61,8 @@ func (sr *safeRun) register(cmd *cobra.Command, deadman bool) {
 	cmd.Flags().StringArrayVar(&sr.probeSpecs, "probe", nil,
 		"with --confirm-within: confirm as soon as every probe passes; a probe that passed before the apply and fails "+
 			fmt.Sprint(safe.ProbeFailures)+" times after it restores at once. gateway (ICMP to the planned gateway), tcp:HOST:PORT, exec:COMMAND (no shell)")
+	cmd.Flags().BoolVar(&sr.wait, "wait", false,
+		"with --probe: wait until the watchdog confirmed (exit 0) or restored the previous state (exit 1)")
 }
 
 // check validates the flags against the plan before anything runs.
@@ -64,6 +72,9 @@ func (sr *safeRun) check(p *plan.Plan) error {
 	}
 	if len(sr.probeSpecs) > 0 && sr.confirmWithin == 0 {
 		return errors.New("--probe needs --confirm-within")
+	}
+	if sr.wait && len(sr.probeSpecs) == 0 {
+		return errors.New("--wait needs --confirm-within and --probe: without a probe only 'hostnet confirm' can confirm")
 	}
 	for i, spec := range sr.probeSpecs {
 		if spec == "gateway" {
@@ -116,12 +127,13 @@ func (sr *safeRun) probesBefore(out io.Writer) ([]string, []bool, error) {
 
 // startDeadman records the pending confirmation and starts the detached watchdog. Without a
 // watchdog nothing would restore the state, so a failure to start one restores it now.
-func (sr *safeRun) startDeadman(out io.Writer, probes []string, baseline []bool) error {
+func (sr *safeRun) startDeadman(out io.Writer, probes []string, baseline []bool) (*safe.Pending, error) {
 	dir, err := filepath.Abs(sr.dir)
 	if err != nil {
-		return withCode(exitError, err)
+		return nil, withCode(exitError, err)
 	}
 	p := safe.NewPending(sr.command, sr.confirmWithin, probes, baseline)
+	sr.pendingID = p.ID
 	err = p.Save(dir)
 	if err == nil {
 		err = safe.StartWatchdog(dir, p, []string{watchdogCmd, "--state-dir", dir, "--id", p.ID})
@@ -129,13 +141,13 @@ func (sr *safeRun) startDeadman(out io.Writer, probes []string, baseline []bool)
 	if err != nil {
 		_, rep, rerr := safe.Rollback(context.Background(), netns.None(), dir)
 		if rerr != nil {
-			return withCode(exitError, fmt.Errorf("cannot start the dead-man watchdog (%v), and the restore failed: %w", err, rerr))
+			return nil, withKind(jsonout.ErrApply, fmt.Errorf("cannot start the dead-man watchdog (%v), and the restore failed: %w", err, rerr))
 		}
-		return withCode(exitError, fmt.Errorf("cannot start the dead-man watchdog: %w; the previous state was restored (%s)", err, rep))
+		return nil, withKind(jsonout.ErrApply, fmt.Errorf("cannot start the dead-man watchdog: %w; the previous state was restored (%s)", err, rep))
 	}
 	fmt.Fprintf(out, "\nRun 'hostnet confirm' within %s to keep this state: otherwise the watchdog (pid %d) restores the previous one at %s.\n",
 		sr.confirmWithin, p.PID, p.Deadline.Local().Format("15:04:05"))
-	return nil
+	return p, nil
 }
 
 // noChanges runs when an apply finds nothing to do: a snapshot left by an apply that died
@@ -150,19 +162,6 @@ func (sr *safeRun) noChanges(out io.Writer) {
 	path := filepath.Join(sr.dir, safe.SnapshotFile)
 	if snap, err := safe.LoadSnapshot(path); err == nil && os.Remove(path) == nil {
 		fmt.Fprintf(out, "The snapshot of an interrupted run (pid %d, %q) is removed: the host matches the plan.\n", snap.PID, snap.Command)
-	}
-}
-
-// printPending adds the dead-man timer's state to hostnet status.
-func printPending(cmd *cobra.Command, dir string, asJSON bool) {
-	line := safe.PendingStatus(dir)
-	if line == "" {
-		return
-	}
-	if asJSON {
-		fmt.Fprintln(cmd.ErrOrStderr(), line)
-	} else {
-		fmt.Fprintln(cmd.OutOrStdout(), line)
 	}
 }
 

@@ -72,6 +72,10 @@ type op struct {
 	route  *routeSpec   // route ops
 	fdb    *fdbSpec     // FDB ops: link is the port
 	on     bool         // opARPNotify
+	// again marks an address or route added back after its link went down and up in the
+	// same apply (the kernel removes them); EEXIST means the kernel kept it
+	// (keep_addr_on_down) and is no error.
+	again bool
 }
 
 // fdbSpec is a static entry of a bridge's forwarding database.
@@ -104,6 +108,8 @@ func (o *op) tolerated(err error) bool {
 		return errors.Is(err, unix.ESRCH)
 	case opFDBDel:
 		return errors.Is(err, unix.ENOENT)
+	case opAddrAdd, opRouteAdd:
+		return o.again && errors.Is(err, unix.EEXIST)
 	}
 	return false
 }

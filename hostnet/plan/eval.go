@@ -67,8 +67,19 @@ type instance struct {
 func (d *decoder) evaluate(order []*node) {
 	base := d.baseContext()
 	for _, n := range order {
+		if n.broken {
+			n.value = cty.DynamicVal // reported; its users see an unknown value
+			continue
+		}
 		ctx := base.NewChild()
 		byType := map[string]map[string]cty.Value{}
+		// References to undeclared objects (reported) evaluate to unknown values.
+		for typ, labels := range d.ghosts {
+			byType[typ] = map[string]cty.Value{}
+			for l := range labels {
+				byType[typ][l] = cty.DynamicVal
+			}
+		}
 		for _, dep := range n.deps {
 			if byType[dep.typ] == nil {
 				byType[dep.typ] = map[string]cty.Value{}
