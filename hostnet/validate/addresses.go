@@ -215,7 +215,7 @@ func checkRoutes(c *checker) {
 			continue
 		}
 		c.report("route-via-unreachable", attrOf(&r.Source, "via"),
-			"%s goes via %s, which is in none of the prefixes of %s (%s). The kernel refuses a route whose gateway is not on a connected prefix (\"Nexthop has invalid gateway\"), unless an address outside the plan (e.g. DHCP) covers it. Check via, or add an address whose prefix contains %s.",
+			"%s goes via %s, which is in none of the prefixes of %s (%s). The kernel refuses a route whose gateway is not on a connected prefix (ENETUNREACH, \"Nexthop has invalid gateway\"). Check via, or add an address whose prefix contains %s.",
 			r.Addr, r.Via, where, prefixList(prefixes), r.Via)
 	}
 }

@@ -96,9 +96,10 @@ func cidr(s string) *net.IPNet {
 	return n
 }
 
-// TestKernelClaims: what the rules this code adds or changes say about the kernel holds on
-// the lab kernel: each "the kernel refuses X with E" as that errno, each "the kernel
-// accepts X" (the rule is ours, not the kernel's) as success.
+// TestKernelClaims: what the rules say about the kernel holds on the lab kernel: each "the
+// kernel refuses X with E" as that errno (every rule in claimedInLab, which
+// TestKernelClaimsCovered keeps complete), and each "the kernel accepts X" of the rules
+// that are ours, not the kernel's, as success.
 func TestKernelClaims(t *testing.T) {
 	cases := []struct {
 		rule string
@@ -106,6 +107,127 @@ func TestKernelClaims(t *testing.T) {
 		do   func(t *testing.T) error
 		want error // nil: the kernel accepts it
 	}{
+		{"option-mode", "arp_interval in 802.3ad", func(t *testing.T) error {
+			b := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
+			b.Mode = netlink.BOND_MODE_802_3AD
+			b.ArpInterval = 100
+			return netlink.LinkAdd(b)
+		}, syscall.EACCES},
+		{"option-mode", "per-slave prio in balance-rr", func(t *testing.T) error {
+			b := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
+			b.Mode = netlink.BOND_MODE_BALANCE_RR
+			must(t, netlink.LinkAdd(b))
+			s := veth(t, "s0", "s0p")
+			must(t, netlink.LinkSetBondSlave(s, b))
+			return setSlaveAttr(s, unix.IFLA_BOND_SLAVE_PRIO, nl.Uint32Attr(5))
+		}, syscall.EACCES},
+		{"miimon-with-arp", "miimon and arp_interval in one message", func(t *testing.T) error {
+			b := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
+			b.Mode = netlink.BOND_MODE_ACTIVE_BACKUP
+			b.Miimon, b.ArpInterval = 100, 100
+			b.ArpIpTargets = []net.IP{net.ParseIP("198.51.100.1")}
+			return netlink.LinkAdd(b)
+		}, syscall.EINVAL},
+		{"delay-without-miimon", "updelay with miimon = 0", func(t *testing.T) error {
+			b := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
+			b.Mode = netlink.BOND_MODE_ACTIVE_BACKUP
+			b.Miimon, b.UpDelay = 0, 200
+			return netlink.LinkAdd(b)
+		}, syscall.EPERM},
+		{"arp-targets-too-many", "17 ARP targets", func(t *testing.T) error {
+			b := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
+			b.Mode = netlink.BOND_MODE_ACTIVE_BACKUP
+			b.ArpInterval = 100
+			for i := 1; i <= 17; i++ {
+				b.ArpIpTargets = append(b.ArpIpTargets, net.IPv4(198, 51, 100, byte(i)))
+			}
+			return netlink.LinkAdd(b)
+		}, syscall.EINVAL},
+		{"arp-target-duplicate", "one ARP target twice", func(t *testing.T) error {
+			b := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
+			b.Mode = netlink.BOND_MODE_ACTIVE_BACKUP
+			b.ArpInterval = 100
+			b.ArpIpTargets = []net.IP{net.ParseIP("198.51.100.1"), net.ParseIP("198.51.100.1")}
+			return netlink.LinkAdd(b)
+		}, syscall.EINVAL},
+		{"arp-target-unusable", "the broadcast address as ARP target", func(t *testing.T) error {
+			b := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0"})
+			b.Mode = netlink.BOND_MODE_ACTIVE_BACKUP
+			b.ArpInterval = 100
+			b.ArpIpTargets = []net.IP{net.ParseIP("255.255.255.255")}
+			return netlink.LinkAdd(b)
+		}, syscall.EINVAL},
+		{"slave-not-in-bond", "active_slave that is not a slave", func(t *testing.T) error {
+			bondWithSlave(t)
+			other := veth(t, "o0", "o0p")
+			nb := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond0", Index: link(t, "bond0").Attrs().Index})
+			nb.ActiveSlave = other.Attrs().Index // the only option in the message
+			return netlink.LinkModify(nb)
+		}, syscall.EINVAL},
+		{"nic-in-two-bonds", "a slave given a second bond as master moves (accepted)", func(t *testing.T) error {
+			_, s := bondWithSlave(t)
+			b1 := netlink.NewLinkBond(netlink.LinkAttrs{Name: "bond1"})
+			b1.Mode = netlink.BOND_MODE_ACTIVE_BACKUP
+			must(t, netlink.LinkAdd(b1))
+			err := netlink.LinkSetMaster(s, link(t, "bond1"))
+			masterIs(t, "s0", "bond1")
+			return err
+		}, nil},
+		{"slave-is-bridge-port", "a bond slave given a bridge as master leaves the bond (accepted)", func(t *testing.T) error {
+			_, s := bondWithSlave(t)
+			must(t, netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0"}}))
+			err := netlink.LinkSetMaster(s, link(t, "br0"))
+			masterIs(t, "s0", "br0")
+			return err
+		}, nil},
+		{"port-of-two-bridges", "a bridge port given a second bridge moves (accepted)", func(t *testing.T) error {
+			p := veth(t, "p0", "p0p")
+			must(t, netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0"}}))
+			must(t, netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br1"}}))
+			must(t, netlink.LinkSetMaster(p, link(t, "br0")))
+			err := netlink.LinkSetMaster(p, link(t, "br1"))
+			masterIs(t, "p0", "br1")
+			return err
+		}, nil},
+		{"mac-not-unicast", "a multicast MAC on a bridge", func(t *testing.T) error {
+			return netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0", HardwareAddr: net.HardwareAddr{0x01, 0, 0x5e, 0, 0, 1}}})
+		}, syscall.EADDRNOTAVAIL},
+		{"duplicate-name", "a second device of the same name", func(t *testing.T) error {
+			must(t, netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0"}}))
+			return netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "br0"}})
+		}, syscall.EEXIST},
+		{"vlan-id-range", "VLAN id 4095", func(t *testing.T) error {
+			p := veth(t, "p0", "p0p")
+			return netlink.LinkAdd(&netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "p0.4095", ParentIndex: p.Attrs().Index}, VlanId: 4095})
+		}, syscall.ERANGE},
+		{"vlan-duplicate-id", "a second VLAN with the same id on one link", func(t *testing.T) error {
+			p := veth(t, "p0", "p0p")
+			must(t, netlink.LinkAdd(&netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "v1", ParentIndex: p.Attrs().Index}, VlanId: 100}))
+			return netlink.LinkAdd(&netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "v2", ParentIndex: p.Attrs().Index}, VlanId: 100})
+		}, syscall.EEXIST},
+		{"mtu-above-lower", "a VLAN created larger than its link", func(t *testing.T) error {
+			p := veth(t, "p0", "p0p")
+			return netlink.LinkAdd(&netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "v1", ParentIndex: p.Attrs().Index, MTU: 9000}, VlanId: 100})
+		}, syscall.EINVAL},
+		{"mtu-above-lower", "a VLAN changed to larger than its link", func(t *testing.T) error {
+			p := veth(t, "p0", "p0p")
+			must(t, netlink.LinkAdd(&netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "v1", ParentIndex: p.Attrs().Index}, VlanId: 100}))
+			return netlink.LinkSetMTU(link(t, "v1"), 9000)
+		}, syscall.ERANGE},
+		{"duplicate-address", "one address twice on one interface", func(t *testing.T) error {
+			veth(t, "p0", "p0p")
+			addrOn(t, "p0", "198.51.100.10/24")
+			a, _ := netlink.ParseAddr("198.51.100.10/24")
+			return netlink.AddrAdd(link(t, "p0"), a)
+		}, syscall.EEXIST},
+		{"multiple-default-gateways", "a second IPv4 default route, main table, metric 0", func(t *testing.T) error {
+			veth(t, "p0", "p0p")
+			must(t, netlink.LinkSetUp(link(t, "p0")))
+			addrOn(t, "p0", "198.51.100.10/24")
+			idx := link(t, "p0").Attrs().Index
+			must(t, netlink.RouteAdd(&netlink.Route{Dst: cidr("0.0.0.0/0"), Gw: net.ParseIP("198.51.100.1"), LinkIndex: idx}))
+			return netlink.RouteAdd(&netlink.Route{Dst: cidr("0.0.0.0/0"), Gw: net.ParseIP("198.51.100.2"), LinkIndex: idx})
+		}, syscall.EEXIST},
 		{"invalid-name", "a name with the byte 0xA0 ('à')", func(t *testing.T) error {
 			return netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "brà"}})
 		}, syscall.EINVAL},
@@ -226,6 +348,17 @@ func TestKernelClaims(t *testing.T) {
 			return netlink.LinkSetMTU(p, max+1)
 		}, syscall.EINVAL},
 	}
+	covered := map[string]bool{}
+	for _, c := range cases {
+		if c.want != nil {
+			covered[c.rule] = true
+		}
+	}
+	for id := range claimedInLab {
+		if !covered[id] {
+			t.Errorf("rule %s says the kernel refuses something, but no case here shows it", id)
+		}
+	}
 	for _, c := range cases {
 		t.Run(c.rule+"/"+c.what, func(t *testing.T) {
 			inNewNS(t, func(t *testing.T) {
@@ -241,19 +374,32 @@ func TestKernelClaims(t *testing.T) {
 	}
 }
 
-// setQueueID sets a bond slave's queue_id as hostnet's engine does: IFLA_BOND_SLAVE_QUEUE_ID
-// in IFLA_INFO_SLAVE_DATA of an RTM_NEWLINK for the slave.
+// setQueueID sets a bond slave's queue_id as hostnet's engine does.
 func setQueueID(l netlink.Link, q uint16) error {
+	return setSlaveAttr(l, unix.IFLA_BOND_SLAVE_QUEUE_ID, nl.Uint16Attr(q))
+}
+
+// setSlaveAttr sets one per-slave bond option as hostnet's engine does: the attribute in
+// IFLA_INFO_SLAVE_DATA of an RTM_NEWLINK for the slave.
+func setSlaveAttr(l netlink.Link, typ int, val []byte) error {
 	req := nl.NewNetlinkRequest(unix.RTM_NEWLINK, unix.NLM_F_ACK)
 	msg := nl.NewIfInfomsg(unix.AF_UNSPEC)
 	msg.Index = int32(l.Attrs().Index)
 	req.AddData(msg)
 	li := nl.NewRtAttr(unix.IFLA_LINKINFO, nil)
 	sd := li.AddRtAttr(nl.IFLA_INFO_SLAVE_DATA, nil)
-	sd.AddRtAttr(unix.IFLA_BOND_SLAVE_QUEUE_ID, nl.Uint16Attr(q))
+	sd.AddRtAttr(typ, val)
 	req.AddData(li)
 	_, err := req.Execute(unix.NETLINK_ROUTE, 0)
 	return err
+}
+
+// masterIs checks that link name's master is the link named master.
+func masterIs(t *testing.T, name, master string) {
+	t.Helper()
+	if got := link(t, name).Attrs().MasterIndex; got != link(t, master).Attrs().Index {
+		t.Fatalf("%s's master is ifindex %d, not %s", name, got, master)
+	}
 }
 
 func liveTxQueues(t *testing.T, name string) int {

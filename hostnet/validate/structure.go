@@ -15,18 +15,18 @@ func checkStructure(c *checker) {
 			b := bonds[k]
 			if b == bonds[0] || containsBond(bonds[:k], b) {
 				c.report("nic-in-two-bonds", attrOf(&b.Source, "slaves"),
-					"%s is listed more than once in the slaves of %s; the kernel refuses to enslave a device that already is a slave (EBUSY). List it once.",
+					"%s is listed more than once in the slaves of %s; a device is enslaved once (setting the same master again changes nothing). List it once.",
 					n.Addr, name(b))
 				continue
 			}
 			c.report("nic-in-two-bonds", attrOf(&b.Source, "slaves"),
-				"%s is a slave of %s and of %s; a device has one master, so the kernel refuses the second enslavement with EBUSY. Give each bond its own NICs.",
+				"%s is a slave of %s and of %s; a device has one master: setting a second one over netlink makes the kernel release it from the first, so each apply would move it and only the last bond would keep it. Give each bond its own NICs.",
 				n.Addr, name(bonds[0]), name(b))
 		}
 		if len(bonds) > 0 {
 			for _, br := range c.portOf[n] {
 				c.report("slave-is-bridge-port", attrOf(&br.Source, "ports"),
-					"%s is a slave of %s and a port of %s. A device has one master (one rx_handler): the kernel refuses to add a bond slave to a bridge, and to enslave a bridge port, with EBUSY. Make %s the bridge port instead.",
+					"%s is a slave of %s and a port of %s. A device has one master (one rx_handler): setting the bridge as its master over netlink makes the kernel release it from the bond first, so the bond would lose the NIC (and the other way round). Make %s the bridge port instead.",
 					n.Addr, name(bonds[0]), name(br), bonds[0].Addr)
 			}
 		}
@@ -34,7 +34,7 @@ func checkStructure(c *checker) {
 	for _, i := range c.p.Interfaces() {
 		brs := c.portOf[i]
 		for k := 1; k < len(brs); k++ {
-			what := fmt.Sprintf("is a port of %s and of %s; a device has one master, so the kernel refuses the second with EBUSY. To reach several bridges, give each its own VLAN on it.", name(brs[0]), name(brs[k]))
+			what := fmt.Sprintf("is a port of %s and of %s; a device has one master: setting the second over netlink makes the kernel release it from the first, so only one bridge would keep it. To reach several bridges, give each its own VLAN on it.", name(brs[0]), name(brs[k]))
 			if brs[k] == brs[0] || containsBridge(brs[:k], brs[k]) {
 				what = fmt.Sprintf("is listed more than once in the ports of %s. List it once.", name(brs[k]))
 			}
