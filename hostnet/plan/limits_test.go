@@ -182,3 +182,32 @@ func TestRandomBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyListElement: an empty element of a list written as a string is an error, not
+// silently dropped; the near miss (spaces after commas) is fine.
+func TestEmptyListElement(t *testing.T) {
+	for _, c := range []struct {
+		value string
+		bad   bool
+	}{
+		{`"198.51.100.1,,198.51.100.2"`, true},
+		{`"198.51.100.1,"`, true},
+		{`["198.51.100.1", ""]`, true},
+		{`"198.51.100.1, 198.51.100.2"`, false},
+	} {
+		src := `nic "n" { mac = "52:54:00:00:00:01" }
+bond "b" {
+  slaves        = [nic.n]
+  mode          = "active-backup"
+  arp_interval  = 100
+  arp_ip_target = ` + c.value + `
+}`
+		p, diags := plan.Decode([]plan.Input{{Name: "p.hcl", Bytes: []byte(src)}}, nil, nil)
+		if c.bad != strings.Contains(diags.Error(), "Empty list element") {
+			t.Errorf("%s: %v", c.value, diags)
+		}
+		if !c.bad && (p == nil || len(p.Bonds) != 1) {
+			t.Errorf("%s: no bond decoded", c.value)
+		}
+	}
+}
