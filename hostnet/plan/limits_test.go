@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/plan"
 )
 
@@ -160,16 +161,28 @@ func TestPlanFileKinds(t *testing.T) {
 	}
 }
 
-// TestRandomBytes: random input gives at most MaxDiagnostics (+1) diagnostics, and none
-// carries control characters or invalid UTF-8 in its text.
+// TestRandomBytes: random input gives at most MaxDiagnostics (+1) diagnostics, and neither
+// their text nor the source lines printed with them carry control characters or invalid UTF-8.
 func TestRandomBytes(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for i := 0; i < 20; i++ {
 		b := make([]byte, 20000)
 		r.Read(b)
-		_, diags := plan.Decode([]plan.Input{{Name: "r.hcl", Bytes: b}}, nil, nil)
+		_, files, diags := plan.DecodeWithFiles([]plan.Input{{Name: "r.hcl", Bytes: b}}, nil, nil)
 		if len(diags) > plan.MaxDiagnostics+1 {
 			t.Fatalf("%d diagnostics", len(diags))
+		}
+		var out strings.Builder
+		if err := diag.WriteText(&out, files, diags, 100); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range out.String() {
+			if c == '\uFFFD' || (c < 0x20 && c != '\n') || c == 0x7f {
+				t.Fatalf("the printed diagnostics echo a raw byte (%U)", c)
+			}
+		}
+		if out.Len() > 400*(plan.MaxDiagnostics+1)*8 {
+			t.Fatalf("%d bytes of diagnostics", out.Len())
 		}
 		for _, d := range diags {
 			for _, s := range []string{d.Summary, d.Detail} {
