@@ -122,8 +122,12 @@ Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 change
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			noStateDir := ""
-			diffFn := adoptDiff(adopt, &noStateDir) // $HOSTNET_STATE_DIR or the default
+			if !destroy {
+				if err := checkLive(cmd.ErrOrStderr(), p, s, doc); err != nil {
+					return err
+				}
+			}
+			diffFn := adoptDiff(adopt)
 			if destroy {
 				diffFn = engine.DestroyChanges
 			}
@@ -165,16 +169,14 @@ func registerAdopt(cmd *cobra.Command, adopt *bool) {
 }
 
 // adoptDiff is the diff of plan and apply: with --adopt, unmarked links the plan changes are
-// taken over too; without, only those that match the plan (engine.Diff, engine.DiffAdopt),
-// and those that a run of hostnet killed before it could mark them created (its snapshot,
-// left in the state directory *dir, lists them).
-func adoptDiff(adopt bool, dir *string) func(*plan.Plan, *live.State) (*engine.Changes, error) {
-	return func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
-		if adopt {
+// taken over too; without, only those that match the plan (engine.Diff, engine.DiffAdopt).
+func adoptDiff(adopt bool) func(*plan.Plan, *live.State) (*engine.Changes, error) {
+	if adopt {
+		return func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
 			return engine.DiffAdopt(p, s, engine.AdoptAll(p))
 		}
-		return engine.DiffAdopt(p, s, safe.InterruptedCreations(safe.StateDir(*dir), s))
 	}
+	return engine.Diff
 }
 
 // confirm asks on the terminal; only "yes" proceeds, as Terraform does.
@@ -427,6 +429,11 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, r *changeRun, diffFn func(
 		if err := safe.ClaimInterrupted(sr.dir, s); err != nil {
 			return withCode(exitError, err)
 		}
+		if verb != "destroy" {
+			if err := checkLive(cmd.ErrOrStderr(), p, s, doc); err != nil {
+				return err
+			}
+		}
 		ch, err := diffFn(p, s)
 		if err != nil {
 			return withCode(exitError, err)
@@ -491,7 +498,7 @@ change, 2 changes applied, 1 error. --json (with --auto-approve) prints what cha
   hostnet --netns hv1 apply --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: changeRunner(&flags, &lf, r, func(p *plan.Plan, s *live.State) (*engine.Changes, error) {
-			return adoptDiff(adopt, &r.sr.dir)(p, s)
+			return adoptDiff(adopt)(p, s)
 		}),
 	}
 	flags.register(cmd)

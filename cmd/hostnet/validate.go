@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/jsonout"
+	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/validate"
 )
@@ -44,6 +46,24 @@ func validated(p *plan.Plan, files map[string]*hcl.File, diags hcl.Diagnostics) 
 		return nil, files, diags
 	}
 	return p, files, diags
+}
+
+// checkLive runs the checks only the live devices can answer (validate.Live) before any
+// change, printing their diagnostics; an error stops plan and apply.
+func checkLive(out io.Writer, p *plan.Plan, s *live.State, doc *jsonout.Document) error {
+	diags := validate.Live(p, s)
+	if len(diags) == 0 {
+		return nil
+	}
+	if doc != nil {
+		doc.Diagnostics = append(doc.Diagnostics, jsonout.Diagnostics(p.Files, diags)...)
+	} else if err := diag.WriteText(out, p.Files, diags, 100); err != nil {
+		return err
+	}
+	if diags.HasErrors() {
+		return withKind(jsonout.ErrInvalidPlan, fmt.Errorf("the plan does not fit this host's devices: %s; nothing was changed", diag.Summary(diags)))
+	}
+	return nil
 }
 
 func newValidateCmd() *cobra.Command {

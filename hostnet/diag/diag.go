@@ -8,6 +8,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hcled"
@@ -91,9 +92,9 @@ func writeSnippet(b *strings.Builder, src []byte, r hcl.Range) {
 	for end < len(src) && src[end] != '\n' {
 		end++
 	}
-	line := strings.ReplaceAll(string(src[start:end]), "\t", " ")
-	fmt.Fprintf(b, "  %4d | %s\n", r.Start.Line, line)
 	col := r.Start.Column - 1
+	line, col := printableLine(src[start:end], col)
+	fmt.Fprintf(b, "  %4d | %s\n", r.Start.Line, line)
 	n := r.End.Column - r.Start.Column
 	if r.End.Line != r.Start.Line || n <= 0 {
 		n = max(1, len([]rune(line))-col)
@@ -101,7 +102,38 @@ func writeSnippet(b *strings.Builder, src []byte, r hcl.Range) {
 	if col < 0 || col > len([]rune(line)) {
 		return
 	}
+	n = min(n, max(1, len([]rune(line))-col))
 	fmt.Fprintf(b, "       | %s%s\n", strings.Repeat(" ", col), strings.Repeat("^", n))
+}
+
+// snippetWidth bounds the source shown for one diagnostic (a plan may be one long line).
+const snippetWidth = 160
+
+// printableLine makes a source line safe for a terminal: control characters and bytes
+// that are not UTF-8 become '?' (one column each, so the caret still lines up), and a long
+// line is cut to a window around col. It returns the line and col within it.
+func printableLine(raw []byte, col int) (string, int) {
+	rs := []rune(string(raw))
+	for i, r := range rs {
+		if r == '\t' {
+			rs[i] = ' '
+		} else if r == utf8.RuneError || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			rs[i] = '?'
+		}
+	}
+	if len(rs) <= snippetWidth {
+		return string(rs), col
+	}
+	from := max(0, min(col-snippetWidth/4, len(rs)-snippetWidth))
+	to := min(len(rs), from+snippetWidth)
+	out := string(rs[from:to])
+	if from > 0 {
+		out, col = "…"+out, col-from+1
+	}
+	if to < len(rs) {
+		out += "…"
+	}
+	return out, col
 }
 
 // wrap folds text at width columns, keeping words whole.

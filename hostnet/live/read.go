@@ -260,6 +260,8 @@ func parseLink(data []byte) *Link {
 			l.MinMTU = int(u32(v))
 		case unix.IFLA_MAX_MTU:
 			l.MaxMTU = int(u32(v))
+		case unix.IFLA_NUM_TX_QUEUES:
+			l.NumTxQueues = int(u32(v))
 		case unix.IFLA_OPERSTATE:
 			l.OperState = u8(v)
 		case unix.IFLA_MASTER:

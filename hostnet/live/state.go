@@ -38,6 +38,7 @@ type Link struct {
 	MTU         int
 	MinMTU      int
 	MaxMTU      int
+	NumTxQueues int    // IFLA_NUM_TX_QUEUES (a bond's bounds its slaves' queue_id)
 	Flags       uint32 // IFF_* (ifi_flags)
 	OperState   uint8  // IF_OPER_*
 	MasterIndex int    // IFLA_MASTER, 0 = none

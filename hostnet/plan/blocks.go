@@ -17,7 +17,7 @@ import (
 // An instance joins the plan only when decoding it added no error, so that the partial
 // plan that validation sees after errors holds only whole objects whose references resolve.
 func (d *decoder) decodeInstance(in *instance) cty.Value {
-	errorsBefore := countErrors(d.diags)
+	diagsBefore := len(d.diags)
 	d.pending = nil
 	var v cty.Value
 	switch in.n.typ {
@@ -36,7 +36,7 @@ func (d *decoder) decodeInstance(in *instance) cty.Value {
 		d.decodeNetwork(in)
 		v = cty.ObjectVal(map[string]cty.Value{"addr": cty.StringVal(in.addr)})
 	}
-	if !in.ok || countErrors(d.diags) > errorsBefore {
+	if !in.ok || d.diags[diagsBefore:].HasErrors() {
 		return cty.DynamicVal
 	}
 	switch o := d.pending.(type) {
@@ -57,16 +57,6 @@ func (d *decoder) decodeInstance(in *instance) cty.Value {
 		d.ifs[in.addr] = i
 	}
 	return v
-}
-
-func countErrors(diags hcl.Diagnostics) int {
-	n := 0
-	for _, d := range diags {
-		if d.Severity == hcl.DiagError {
-			n++
-		}
-	}
-	return n
 }
 
 // defaultName is the label, followed by the for_each key for expanded blocks.
@@ -251,6 +241,10 @@ func (d *decoder) bondValue(in *instance, b *Bond, a *hcl.Attribute, v cty.Value
 		}
 		var addrs []netip.Addr
 		for _, s := range ss {
+			if emptyElement(s) {
+				d.errorf(a.Expr.Range().Ptr(), "Empty list element", "%s has an empty element (%q); the kernel's own parser would stop there. Remove it.", a.Name, s)
+				return bonding.Value{}, false
+			}
 			// modprobe writes arp_ip_target=a,b: accept that spelling too.
 			for _, part := range splitComma(s) {
 				ip, ok := d.toAddr(a, part)
@@ -282,6 +276,16 @@ func (d *decoder) bondValue(in *instance, b *Bond, a *hcl.Attribute, v cty.Value
 		return bonding.Value{Iface: nic.Name}, true
 	}
 	return bonding.Value{}, false
+}
+
+// emptyElement reports an empty element of a list written as a string: "", "a,,b", "a,".
+func emptyElement(s string) bool {
+	for _, part := range strings.Split(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			return true
+		}
+	}
+	return false
 }
 
 func splitComma(s string) []string {
@@ -326,6 +330,14 @@ func (d *decoder) decodeSlaveBlocks(in *instance, b *Bond) {
 			d.errorf(a.Expr.Range().Ptr(), "Not a slave of this bond", "%s is not in slaves of %s; slave blocks set options of listed slaves.", addrs[0], in.addr)
 			in.ok = false
 			continue
+		}
+		if slave.Attrs == nil {
+			slave.Attrs = map[string]hcl.Range{}
+		}
+		for _, name := range []string{"queue_id", "prio"} {
+			if x := c.Attributes[name]; x != nil {
+				slave.Attrs[name] = x.Expr.Range()
+			}
 		}
 		if qa := c.Attributes["queue_id"]; qa != nil {
 			if n, ok := d.toUint(qa, d.eval(qa.Expr, in.ctx), 0, 65535); ok {
@@ -562,6 +574,9 @@ func (d *decoder) decodeRoute(in *instance) {
 		default:
 			if p, ok := d.toPrefix(a, s); ok {
 				r.To = p.Masked()
+				if p != r.To {
+					r.Written = p
+				}
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/function"
 )
 
 // Block types that become objects of the plan, in the order a dependency-free plan is
@@ -60,6 +61,9 @@ type decoder struct {
 	ifs   map[string]Interface // interface objects by instance address
 	// pending is the object the current instance built; it joins the plan if clean.
 	pending any
+	// functions are the plan's functions, bounded by budget (see limits.go).
+	functions map[string]function.Function
+	budget    budget
 	// ghosts are references to undeclared objects, by type and label (see ghost).
 	ghosts map[string]map[string]bool
 }
@@ -365,7 +369,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block, files []hcl.Body, assigns
 		types[name] = ty
 		d.vars[name] = cty.NullVal(ty)
 		if a := content.Attributes["default"]; a != nil {
-			v, diags := a.Expr.Value(nil)
+			v, diags := a.Expr.Value(d.constContext())
 			d.diags = append(d.diags, diags...)
 			d.vars[name] = d.convertVar(name, v, ty, a.Expr.Range())
 		}
@@ -379,7 +383,7 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block, files []hcl.Body, assigns
 				d.errorf(a.NameRange.Ptr(), "Undeclared variable", "The plan declares no variable %q.", name)
 				continue
 			}
-			v, diags := a.Expr.Value(nil)
+			v, diags := a.Expr.Value(d.constContext())
 			d.diags = append(d.diags, diags...)
 			d.vars[name] = d.convertVar(name, v, ty, a.Expr.Range())
 		}
@@ -446,6 +450,12 @@ func (d *decoder) varFromFlag(name, raw string, ty cty.Type, rng hcl.Range) (cty
 		}
 		return v, true
 	}
+	if dg := checkSource(rng.Filename, []byte(raw)); dg != nil {
+		return bad("%s", dg.Detail)
+	}
+	if dg := checkOperators(rng.Filename, []byte(raw)); dg != nil {
+		return bad("%s", dg.Detail)
+	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), rng.Filename, hcl.InitialPos)
 	if diags.HasErrors() || len(expr.Variables()) > 0 {
 		return bad("write it in HCL, e.g. --var '%s=%s'", name, exampleOf(ty))
@@ -453,6 +463,13 @@ func (d *decoder) varFromFlag(name, raw string, ty cty.Type, rng hcl.Range) (cty
 	v, diags := expr.Value(nil)
 	if diags.HasErrors() {
 		return bad("write it in HCL, e.g. --var '%s=%s'", name, exampleOf(ty))
+	}
+	if err := checkValue(v); err != nil {
+		return bad("%s", err)
+	}
+	v, err := listify(v)
+	if err != nil {
+		return bad("%s", err)
 	}
 	out, err := convert.Convert(v, ty)
 	if err != nil {
@@ -497,6 +514,15 @@ func keysOf[V any](m map[string]V) []string {
 }
 
 func (d *decoder) convertVar(name string, v cty.Value, ty cty.Type, rng hcl.Range) cty.Value {
+	if err := checkValue(v); err != nil {
+		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)
+		return cty.NullVal(ty)
+	}
+	v, err := listify(v)
+	if err != nil {
+		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)
+		return cty.NullVal(ty)
+	}
 	out, err := convert.Convert(v, ty)
 	if err != nil {
 		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)

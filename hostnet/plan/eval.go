@@ -31,8 +31,13 @@ var functions = map[string]function.Function{
 func (d *decoder) baseContext() *hcl.EvalContext {
 	return &hcl.EvalContext{
 		Variables: map[string]cty.Value{"var": cty.ObjectVal(d.vars)},
-		Functions: functions,
+		Functions: d.functions,
 	}
+}
+
+// constContext evaluates variable values: functions, no references.
+func (d *decoder) constContext() *hcl.EvalContext {
+	return &hcl.EvalContext{Functions: d.functions}
 }
 
 // eval evaluates an expression; on error it records the diagnostics and returns an
@@ -56,27 +61,34 @@ type instance struct {
 	ok   bool // false once an attribute failed, so the object is not half-built
 }
 
-// evaluate decodes every block in dependency order. After each block its value joins the
-// evaluation context, so later blocks can refer to it.
+// evaluate decodes every block in dependency order. Each block is evaluated in a context
+// holding the values of the blocks it refers to (its deps, known since linkDeps), so the
+// work per block is proportional to its own references, not to the size of the plan.
 func (d *decoder) evaluate(order []*node) {
-	ctx := d.baseContext()
-	typeVals := map[string]map[string]cty.Value{}
-	for typ, labels := range d.ghosts {
-		typeVals[typ] = map[string]cty.Value{}
-		for l := range labels {
-			typeVals[typ][l] = cty.DynamicVal
-		}
-		ctx.Variables[typ] = cty.ObjectVal(typeVals[typ])
-	}
+	base := d.baseContext()
 	for _, n := range order {
 		if n.broken {
-			n.value = cty.DynamicVal
-			if typeVals[n.typ] == nil {
-				typeVals[n.typ] = map[string]cty.Value{}
-			}
-			typeVals[n.typ][n.label] = n.value
-			ctx.Variables[n.typ] = cty.ObjectVal(typeVals[n.typ])
+			n.value = cty.DynamicVal // reported; its users see an unknown value
 			continue
+		}
+		ctx := base.NewChild()
+		byType := map[string]map[string]cty.Value{}
+		// References to undeclared objects (reported) evaluate to unknown values.
+		for typ, labels := range d.ghosts {
+			byType[typ] = map[string]cty.Value{}
+			for l := range labels {
+				byType[typ][l] = cty.DynamicVal
+			}
+		}
+		for _, dep := range n.deps {
+			if byType[dep.typ] == nil {
+				byType[dep.typ] = map[string]cty.Value{}
+			}
+			byType[dep.typ][dep.label] = dep.value
+		}
+		ctx.Variables = make(map[string]cty.Value, len(byType))
+		for t, m := range byType {
+			ctx.Variables[t] = cty.ObjectVal(m)
 		}
 		insts := d.instances(n, ctx)
 		vals := map[string]cty.Value{}
@@ -94,11 +106,6 @@ func (d *decoder) evaluate(order []*node) {
 				n.value = cty.DynamicVal
 			}
 		}
-		if typeVals[n.typ] == nil {
-			typeVals[n.typ] = map[string]cty.Value{}
-		}
-		typeVals[n.typ][n.label] = n.value
-		ctx.Variables[n.typ] = cty.ObjectVal(typeVals[n.typ])
 	}
 }
 
@@ -258,12 +265,12 @@ func (d *decoder) toUint(a *hcl.Attribute, v cty.Value, lo, hi uint64) (uint64, 
 	}
 	f := v.AsBigFloat()
 	if !f.IsInt() || f.Sign() < 0 {
-		d.errorf(a.Expr.Range().Ptr(), "Invalid value", "%s must be a whole number from %d to %d, not %s.", a.Name, lo, hi, f.Text('f', -1))
+		d.errorf(a.Expr.Range().Ptr(), "Invalid value", "%s must be a whole number from %d to %d, not %s.", a.Name, lo, hi, numText(f))
 		return 0, false
 	}
 	n, acc := f.Uint64()
 	if acc != big.Exact || n < lo || n > hi {
-		d.errorf(a.Expr.Range().Ptr(), "Value out of range", "%s must be from %d to %d, not %s.", a.Name, lo, hi, f.Text('f', -1))
+		d.errorf(a.Expr.Range().Ptr(), "Value out of range", "%s must be from %d to %d, not %s.", a.Name, lo, hi, numText(f))
 		return 0, false
 	}
 	return n, true

@@ -44,7 +44,7 @@ func LoadWithFiles(path string, opts LoadOptions) (*Plan, map[string]*hcl.File, 
 	}
 	srcs := make([]Input, 0, len(files))
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := readPlanFile(f)
 		if err != nil {
 			return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read plan file", Detail: err.Error()}}
 		}
@@ -52,7 +52,7 @@ func LoadWithFiles(path string, opts LoadOptions) (*Plan, map[string]*hcl.File, 
 	}
 	var varSrcs []Input
 	for _, f := range opts.VarFiles {
-		b, err := os.ReadFile(f)
+		b, err := readPlanFile(f)
 		if err != nil {
 			return nil, nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read variables file", Detail: err.Error()}}
 		}
@@ -106,30 +106,48 @@ func Decode(srcs, varFiles []Input, vars []string) (*Plan, hcl.Diagnostics) {
 
 // DecodeWithFiles is Decode that also returns the parsed files and, with errors, the
 // partial plan (see LoadWithFiles).
+//
+// Every input is bounded (see the Max constants): sources are checked for size, nesting and
+// operator chains before parsing, and expressions are rewritten to charge what they make to
+// one budget per decode.
 func DecodeWithFiles(srcs, varFiles []Input, vars []string) (*Plan, map[string]*hcl.File, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
+	d := &decoder{}
+	d.functions = boundedFunctions(&d.budget)
 	var diags hcl.Diagnostics
+	parse := func(s Input) hcl.Body {
+		if dg := checkSource(s.Name, s.Bytes); dg != nil {
+			diags = append(diags, dg)
+			return nil
+		}
+		if dg := checkOperators(s.Name, s.Bytes); dg != nil {
+			diags = append(diags, dg)
+			return nil
+		}
+		f, pd := parser.ParseHCL(s.Bytes, s.Name)
+		diags = append(diags, pd...)
+		if f == nil || pd.HasErrors() {
+			return nil
+		}
+		diags = append(diags, bound(f.Body, &d.budget)...)
+		return f.Body
+	}
 	var bodies []hcl.Body
 	for _, s := range srcs {
-		f, d := parser.ParseHCL(s.Bytes, s.Name)
-		diags = append(diags, d...)
-		if f != nil {
-			bodies = append(bodies, f.Body)
+		if b := parse(s); b != nil {
+			bodies = append(bodies, b)
 		}
 	}
 	var varBodies []hcl.Body
 	for _, s := range varFiles {
-		f, d := parser.ParseHCL(s.Bytes, s.Name)
-		diags = append(diags, d...)
-		if f != nil {
-			varBodies = append(varBodies, f.Body)
+		if b := parse(s); b != nil {
+			varBodies = append(varBodies, b)
 		}
 	}
 	if diags.HasErrors() {
-		return &Plan{Files: parser.Files()}, parser.Files(), diags
+		return &Plan{Files: parser.Files()}, parser.Files(), capDiagnostics(diags)
 	}
-	d := &decoder{}
 	p := d.decode(bodies, varBodies, vars)
 	p.Files = parser.Files()
-	return p, p.Files, d.diags
+	return p, p.Files, capDiagnostics(d.diags)
 }

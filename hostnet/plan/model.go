@@ -130,6 +130,17 @@ type Slave struct {
 	NIC     *NIC
 	QueueID *uint16 // nil = kernel default (0)
 	Prio    *int32  // nil = kernel default (0)
+	// Attrs are the ranges of the slave block's attributes (queue_id, prio), for
+	// diagnostics about one of them.
+	Attrs map[string]hcl.Range
+}
+
+// Attr returns the range of the slave block's attribute name, or def when not written.
+func (s *Slave) Attr(name string, def hcl.Range) hcl.Range {
+	if r, ok := s.Attrs[name]; ok {
+		return r
+	}
+	return def
 }
 
 // Bond is a bonding master.
@@ -269,12 +280,15 @@ func (b *Bridge) Lower() []Interface { return b.Ports }
 // Route is a static route.
 type Route struct {
 	Source
-	Name   string
-	To     netip.Prefix
-	Via    netip.Addr // zero = on-link
-	Dev    Interface  // nil = resolved by the kernel from Via
-	Metric int
-	Table  int // 0 = main
+	Name string
+	To   netip.Prefix // masked
+	// Written is `to` as the plan wrote it when it has host bits set (203.0.113.5/24),
+	// which the kernel refuses; invalid otherwise.
+	Written netip.Prefix
+	Via     netip.Addr // zero = on-link
+	Dev     Interface  // nil = resolved by the kernel from Via
+	Metric  int
+	Table   int // 0 = main
 }
 
 // Network is a libvirt network of <forward mode='bridge'/> on a planned bridge.

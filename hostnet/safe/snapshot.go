@@ -563,39 +563,15 @@ func bondOptions(l *Link, o *bonding.Options) error {
 // came between its creation and its marking) is marked in memory, so that the engine
 // deletes it as it deletes every marked link the plan lacks. Nothing is sent to the kernel.
 func (snap *Snapshot) Adopt(s *live.State) {
-	for name := range snap.Interrupted(s) {
-		s.Link(name).Alias = engine.Mark("link." + name)
-	}
-}
-
-// Interrupted names the links of s that the snapshot's apply created but had not marked
-// yet when it died: in MayCreate, absent from the snapshot, present now without a mark.
-func (snap *Snapshot) Interrupted(s *live.State) map[string]bool {
-	out := map[string]bool{}
 	for _, name := range snap.MayCreate {
 		l := s.Link(name)
 		if l == nil || snap.link(name) != nil || nicKind(l.Kind) {
 			continue
 		}
 		if _, ok := l.Mark(); !ok {
-			out[name] = true
+			l.Alias = engine.Mark("link." + name)
 		}
 	}
-	return out
-}
-
-// InterruptedCreations is Interrupted for the snapshot an interrupted run left in the state
-// directory dir (none: nil). A later apply takes these links back as hostnet's own instead
-// of refusing them as someone else's: the run that created them held the lock.
-func InterruptedCreations(dir string, s *live.State) map[string]bool {
-	if _, err := LoadPending(dir); err == nil {
-		return nil // a confirmation holds the snapshot: not an interrupted run
-	}
-	snap, err := LoadSnapshot(filepath.Join(dir, SnapshotFile))
-	if err != nil {
-		return nil
-	}
-	return snap.Interrupted(s)
 }
 
 // Fixes lists, after the engine restored the snapshot's plan, what still differs on the

@@ -58,10 +58,7 @@ func (c *checker) optionModes(b *plan.Bond) {
 			if s.Prio == nil {
 				continue
 			}
-			subj := loc{b.Addr, b.Block}
-			if r, ok := b.Blocks["slave"]; ok {
-				subj.rng = r
-			}
+			subj := loc{b.Addr, s.Attr("prio", b.Block)}
 			c.report("option-mode", subj,
 				"The slave option prio (of %s) applies only in %s; %s uses %s. The kernel rejects it with EACCES in this mode. Remove prio, or choose one of those modes.",
 				s.NIC.Addr, modeList(prioModes), name(b), modeText(b))
@@ -160,6 +157,20 @@ func (c *checker) monitoring(b *plan.Bond) {
 			name(b), arp)
 	}
 
+	// arp_all_targets counts the targets that must answer for ARP validation, which
+	// exists only in active-backup: elsewhere, or without arp_validate, it is stored and
+	// ignored (bonding.rst: "affects only active-backup mode for slaves with arp_validation
+	// enabled"), like the options option-mode reports.
+	if arp > 0 && c.applies(b, bonding.OptArpAllTargets) && (mode != bonding.ActiveBackup || o.Num(bonding.OptArpValidate) == 0) {
+		why := fmt.Sprintf("%s uses %s", name(b), modeText(b))
+		if mode == bonding.ActiveBackup {
+			why = fmt.Sprintf("%s has arp_validate = none", name(b))
+		}
+		c.report("arp-all-targets-inert", attrOf(&b.Source, "arp_all_targets"),
+			"arp_all_targets only decides how many targets must answer for ARP validation, which applies only in active-backup with arp_validate set; %s, so the kernel stores it and ignores it. Remove arp_all_targets, or set arp_validate (active-backup).",
+			why)
+	}
+
 	// ARP options without ARP monitoring.
 	if arp == 0 {
 		for _, id := range []bonding.ID{bonding.OptArpValidate, bonding.OptArpAllTargets, bonding.OptMissedMax, bonding.OptArpIPTarget, bonding.OptNSIP6Target} {
@@ -246,9 +257,11 @@ func (c *checker) bondMembers(b *plan.Bond) {
 	}
 	if c.applies(b, bonding.OptADActorSystem) {
 		mac := b.Options.Get(bonding.OptADActorSystem).MAC
-		if mac != nil && !unicast(mac) {
+		// All zeros is the kernel's default (the bond's own MAC is used), which it accepts
+		// and reads back; only a multicast address is refused (bond_option_ad_actor_system_set).
+		if mac != nil && len(mac) == 6 && mac[0]&1 != 0 {
 			c.report("ad-actor-system", attrOf(&b.Source, "ad_actor_system"),
-				"ad_actor_system = %s is %s; LACP identifies the system by a unicast MAC and the kernel refuses this one with EINVAL (is_valid_ether_addr). Use a unicast, non-zero MAC (first byte even, e.g. 52:54:00:...), or leave it out to use the bond's MAC.",
+				"ad_actor_system = %s is %s; LACP identifies the system by a unicast MAC and the kernel refuses a multicast one with EINVAL. Use a unicast MAC (first byte even, e.g. 52:54:00:...), or leave it out (or write 00:00:00:00:00:00, the kernel's default) to use the bond's MAC.",
 				mac, macProblem(mac))
 		}
 	}

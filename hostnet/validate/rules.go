@@ -36,7 +36,8 @@ var Rules = []Rule{
 	{"arp-target-unusable", errS, "Unusable ARP/NS target"},
 	{"arp-target-ipv6", errS, "IPv6 address in arp_ip_target"},
 	{"ns-target-ipv4", errS, "IPv4 address in ns_ip6_target"},
-	{"arp-option-without-interval", warnS, "ARP option without arp_interval"},
+	{"arp-option-without-interval", errS, "ARP option without arp_interval"},
+	{"arp-all-targets-inert", errS, "arp_all_targets has no effect"},
 	{"slave-not-in-bond", errS, "Not a slave of this bond"},
 	{"ad-actor-system", errS, "Invalid ad_actor_system"},
 	{"min-links-above-slaves", errS, "min_links above the number of slaves"},
@@ -68,13 +69,16 @@ var Rules = []Rule{
 	{"slave-is-bridge-port", errS, "Bond slave is also a bridge port"},
 	{"port-of-two-bridges", errS, "Interface is a port of two bridges"},
 	{"bond-without-slaves", errS, "Bond without slaves"},
-	{"duplicate-mac", errS, "Duplicate NIC MAC address"},
+	{"duplicate-mac", errS, "Duplicate MAC address"},
 	{"mac-not-unicast", errS, "MAC address is not unicast"},
 	{"duplicate-name", errS, "Duplicate interface name"},
 	{"invalid-name", errS, "Invalid interface name"},
 	{"mark-too-long", errS, "Ownership mark longer than the kernel keeps"},
+	{"reserved-name", errS, "Interface name reserved by the kernel"},
 	{"vlan-id-range", errS, "VLAN id out of range"},
 	{"vlan-duplicate-id", errS, "Duplicate VLAN id on one link"},
+	{"vlan-ad-on-q", errS, "802.1ad VLAN stacked on an 802.1Q VLAN"},
+	{"bypasses-bond", errS, "Traffic on a bond slave bypasses the bond"},
 	{"mtu-above-lower", errS, "MTU above the lower device's MTU"},
 	{"slave-mtu", warnS, "Slave MTU differs from the bond's"},
 	{"duplicate-libvirt-network", errS, "Duplicate libvirt network name"},
@@ -83,15 +87,22 @@ var Rules = []Rule{
 	// Addresses and routes.
 	{"duplicate-address", errS, "Address used twice"},
 	{"address-on-port", errS, "Address on a bridge port or bond slave"},
-	{"gateway-outside-prefix", warnS, "Gateway outside the interface's prefixes"},
+	{"address-not-host", errS, "Address is not a host address"},
+	{"gateway-outside-prefix", errS, "Gateway outside the interface's prefixes"},
+	{"gateway-is-own-address", errS, "Gateway is the interface's own address"},
 	{"multiple-default-gateways", errS, "More than one IPv4 default route"},
-	{"route-via-unreachable", warnS, "Route gateway not reachable"},
+	{"route-via-unreachable", errS, "Route gateway not reachable"},
+	{"route-host-bits", errS, "Route prefix has host bits set"},
+	{"route-is-connected", errS, "Route duplicates a connected prefix"},
 }
 
 var ruleByID = func() map[string]*Rule {
-	m := make(map[string]*Rule, len(Rules))
+	m := make(map[string]*Rule, len(Rules)+len(LiveRules))
 	for i := range Rules {
 		m[Rules[i].ID] = &Rules[i]
+	}
+	for i := range LiveRules {
+		m[LiveRules[i].ID] = &LiveRules[i]
 	}
 	return m
 }()

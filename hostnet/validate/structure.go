@@ -16,18 +16,18 @@ func checkStructure(c *checker) {
 			b := bonds[k]
 			if b == bonds[0] || containsBond(bonds[:k], b) {
 				c.report("nic-in-two-bonds", attrOf(&b.Source, "slaves"),
-					"%s is listed more than once in the slaves of %s; the kernel refuses to enslave a device that already is a slave (EBUSY). List it once.",
+					"%s is listed more than once in the slaves of %s; a device is enslaved once (setting the same master again changes nothing). List it once.",
 					n.Addr, name(b))
 				continue
 			}
 			c.report("nic-in-two-bonds", attrOf(&b.Source, "slaves"),
-				"%s is a slave of %s and of %s; a device has one master, so the kernel refuses the second enslavement with EBUSY. Give each bond its own NICs.",
+				"%s is a slave of %s and of %s; a device has one master: setting a second one over netlink makes the kernel release it from the first, so each apply would move it and only the last bond would keep it. Give each bond its own NICs.",
 				n.Addr, name(bonds[0]), name(b))
 		}
 		if len(bonds) > 0 {
 			for _, br := range c.portOf[n] {
 				c.report("slave-is-bridge-port", attrOf(&br.Source, "ports"),
-					"%s is a slave of %s and a port of %s. A device has one master (one rx_handler): the kernel refuses to add a bond slave to a bridge, and to enslave a bridge port, with EBUSY. Make %s the bridge port instead.",
+					"%s is a slave of %s and a port of %s. A device has one master (one rx_handler): setting the bridge as its master over netlink makes the kernel release it from the bond first, so the bond would lose the NIC (and the other way round). Make %s the bridge port instead.",
 					n.Addr, name(bonds[0]), name(br), bonds[0].Addr)
 			}
 		}
@@ -35,7 +35,7 @@ func checkStructure(c *checker) {
 	for _, i := range c.p.Interfaces() {
 		brs := c.portOf[i]
 		for k := 1; k < len(brs); k++ {
-			what := fmt.Sprintf("is a port of %s and of %s; a device has one master, so the kernel refuses the second with EBUSY. To reach several bridges, give each its own VLAN on it.", name(brs[0]), name(brs[k]))
+			what := fmt.Sprintf("is a port of %s and of %s; a device has one master: setting the second over netlink makes the kernel release it from the first, so only one bridge would keep it. To reach several bridges, give each its own VLAN on it.", name(brs[0]), name(brs[k]))
 			if brs[k] == brs[0] || containsBridge(brs[:k], brs[k]) {
 				what = fmt.Sprintf("is listed more than once in the ports of %s. List it once.", name(brs[k]))
 			}
@@ -63,6 +63,7 @@ func checkStructure(c *checker) {
 		}
 		macs[k] = n
 	}
+	c.duplicateMACs(macs)
 	for _, i := range c.p.Interfaces() {
 		ic := i.Common()
 		if ic.MAC == nil || unicast(ic.MAC) {
@@ -76,6 +77,54 @@ func checkStructure(c *checker) {
 			"%s has mac = %s, which is %s. %s Use a unicast MAC (first byte even, e.g. 52:54:00:12:34:56).",
 			name(i), ic.MAC, macProblem(ic.MAC), what)
 	}
+}
+
+// duplicateMACs: a bond, VLAN or bridge mac equal to another interface's MAC, unless one
+// is stacked on the other (a bond may wear its slave's MAC, a bridge its port's). Two
+// unrelated devices with one MAC on the same segment confuse every switch and neighbour
+// cache; the kernel does not check.
+func (c *checker) duplicateMACs(nics map[string]*plan.NIC) {
+	owner := map[string]plan.Interface{}
+	for k, n := range nics {
+		owner[k] = n
+	}
+	for _, i := range c.p.Interfaces() {
+		ic := i.Common()
+		if ic.MAC == nil || ic.Kind == plan.KindNIC || !unicast(ic.MAC) {
+			continue
+		}
+		k := ic.MAC.String()
+		first, dup := owner[k]
+		if !dup {
+			owner[k] = i
+			continue
+		}
+		if below(i, first) || below(first, i) {
+			continue
+		}
+		c.report("duplicate-mac", attrOf(&ic.Source, "mac"),
+			"%s has mac = %s, which %s has too, and neither is stacked on the other. The kernel accepts it, but two devices with one MAC make switches and neighbours send one device's frames to the other. Give each its own MAC.",
+			name(i), k, name(first))
+	}
+}
+
+// below reports whether low is stacked under up (a slave, port or link, transitively).
+func below(low, up plan.Interface) bool {
+	seen := map[plan.Interface]bool{}
+	var walk func(x plan.Interface) bool
+	walk = func(x plan.Interface) bool {
+		if seen[x] {
+			return false
+		}
+		seen[x] = true
+		for _, l := range x.Lower() {
+			if l == low || walk(l) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(up)
 }
 
 func containsBond(bs []*plan.Bond, b *plan.Bond) bool {
@@ -126,7 +175,13 @@ func checkNames(c *checker) {
 		}
 		if why := badName(ic.Name); why != "" {
 			c.report("invalid-name", attrOf(&ic.Source, "name"),
-				"%s would be named %q%s, which the kernel refuses (net/core/dev.c dev_valid_name): %s. Names are at most 15 bytes, not \".\" or \"..\", without '/', ':', whitespace or '%%'. Set a valid name.",
+				"%s would be named %q%s, which the kernel refuses (net/core/dev.c dev_valid_name): %s. Names are 1 to 15 bytes, not \".\" or \"..\", without '/', ':', whitespace (as the kernel's isspace sees it: tab, newline, vertical tab, form feed, carriage return, space and the byte 0xA0) or '%%'. Set a valid name.",
+				ic.Addr, ic.Name, origin, why)
+			continue
+		}
+		if why := reservedName(ic); why != "" {
+			c.report("reserved-name", attrOf(&ic.Source, "name"),
+				"%s would be named %q%s, %s Set another name.",
 				ic.Addr, ic.Name, origin, why)
 			continue
 		}
@@ -155,7 +210,7 @@ func badName(s string) string {
 		return "it is a directory name"
 	case strings.ContainsAny(s, "/:"):
 		return "it contains '/' or ':'"
-	case strings.ContainsAny(s, " \t\n\v\f\r"):
+	case hasKernelSpace(s):
 		return "it contains whitespace"
 	case strings.ContainsRune(s, '%'):
 		return "it contains '%', which makes it a template (eth%d) the kernel fills in with a number of its choice"
@@ -165,6 +220,35 @@ func badName(s string) string {
 		// The kernel takes them, but they garble every listing (ip link, logs) and can
 		// forge lines in them.
 		return "it contains a control character"
+	}
+	return ""
+}
+
+// hasKernelSpace reports a byte the kernel's isspace() (lib/ctype.c, Latin-1) treats as
+// space: 9-13, 32 and 0xA0, which is also the second byte of UTF-8 characters such as
+// U+00A0, U+0120 'Ġ' or U+4E00 '一' (e4 b8 80 has none; U+00E0 'à' is c3 a0).
+func hasKernelSpace(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\t', '\n', '\v', '\f', '\r', ' ', 0xa0:
+			return true
+		}
+	}
+	return false
+}
+
+// reservedName says why the kernel refuses a name that collides with a fixed entry of
+// the network stack's /proc and /sys trees, or "".
+func reservedName(ic *plan.Iface) string {
+	switch ic.Name {
+	case "all", "default":
+		return "the name of the fixed entries of /proc/sys/net/ipv4/conf and /proc/sys/net/ipv6/conf (settings for all interfaces and for new ones), which a device's own sysctl directory would shadow: the kernel refuses the name with EINVAL."
+	case "bonding_masters":
+		return "the name of the bonding driver's control file /sys/class/net/bonding_masters: the device's sysfs directory would collide with it, so the kernel refuses the device with EEXIST while the bonding module is loaded."
+	case "config":
+		if ic.Kind == plan.KindVLAN {
+			return "the name of the 802.1q driver's /proc/net/vlan/config: a VLAN's /proc/net/vlan/<name> entry would collide with it, so the kernel refuses the VLAN with EINVAL."
+		}
 	}
 	return ""
 }
@@ -193,6 +277,16 @@ func checkVLANs(c *checker) {
 		}
 		if v.Link == nil {
 			continue
+		}
+		if low, ok := v.Link.(*plan.VLAN); ok && v.Protocol == "802.1ad" && low.Protocol == "802.1Q" {
+			c.report("vlan-ad-on-q", attrOf(&v.Source, "protocol"),
+				"%s is an 802.1ad (S-tag) VLAN on %s, an 802.1Q (C-tag) VLAN. The kernel accepts the stack, but its frames carry the service tag inside the customer tag, the reverse of QinQ, which switches do not parse. Put the 802.1ad VLAN on the link and the 802.1Q VLAN on top of it.",
+				v.Addr, name(low))
+		}
+		if n, ok := v.Link.(*plan.NIC); ok && len(c.slaveOf[n]) > 0 {
+			c.report("bypasses-bond", attrOf(&v.Source, "link"),
+				"%s is on %s, a slave of %s. The kernel accepts it, but the VLAN takes its tagged frames from that one link before the bond sees them and sends only there: no failover, no load sharing. Put the VLAN on %s.",
+				v.Addr, name(n), name(c.slaveOf[n][0]), c.slaveOf[n][0].Addr)
 		}
 		k := key{v.Link, v.ID, v.Protocol}
 		if first, dup := seen[k]; dup {

@@ -1,6 +1,6 @@
-# expect: warning 11 "ARP option without arp_interval"
-# expect: warning 12 "ARP option without arp_interval"
-# expect: warning 13 "ARP option without arp_interval"
+# expect: error 11 "ARP option without arp_interval"
+# expect: error 12 "ARP option without arp_interval"
+# expect: error 13 "ARP option without arp_interval"
 # ARP monitor settings on a bond monitored with miimon: stored and ignored.
 nic "uplink0" { mac = "52:54:00:00:00:01" }
 nic "uplink1" { mac = "52:54:00:00:00:02" }

@@ -1,5 +1,5 @@
-# expect: warning 6 "Gateway outside the interface's prefixes"
-# expect: warning 10 "Gateway outside the interface's prefixes"
+# expect: error 6 "Gateway outside the interface's prefixes"
+# expect: error 10 "Gateway outside the interface's prefixes"
 # The gateway is in none of the interface's prefixes.
 bridge "br0" {
   addresses = ["198.51.100.10/25"]

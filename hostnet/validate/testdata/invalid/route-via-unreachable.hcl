@@ -1,5 +1,5 @@
-# expect: warning 9 "Route gateway not reachable"
-# expect: warning 14 "Route gateway not reachable"
+# expect: error 9 "Route gateway not reachable"
+# expect: error 14 "Route gateway not reachable"
 # The next hop is in no planned prefix (or not in the prefixes of dev).
 bridge "br0" { addresses = ["198.51.100.10/24"] }
 bridge "br1" { addresses = ["203.0.113.10/24"] }
