@@ -418,6 +418,7 @@ func (d *decoder) decodeBridge(in *instance) cty.Value {
 	br.VLANFiltering = optBool("vlan_filtering")
 	br.MulticastSnooping = optBool("multicast_snooping")
 	br.ARPNotify = optBool("arp_notify")
+	br.VLANs = d.decodeVLANs(in, in.n.content.Attributes, in.n.block.DefRange, in.src.Attrs)
 	d.decodePortBlocks(in, br)
 	d.decodeFDBBlocks(in, br)
 	br.Source = in.src
@@ -497,6 +498,7 @@ func (d *decoder) decodePortBlocks(in *instance, br *Bridge) {
 		f.UnicastFlood = d.nestedBool(in, c, "unicast_flood", f.Attrs)
 		f.MulticastFlood = d.nestedBool(in, c, "multicast_flood", f.Attrs)
 		f.BroadcastFlood = d.nestedBool(in, c, "broadcast_flood", f.Attrs)
+		f.VLANs = d.decodeVLANs(in, c.Attributes, c.MissingItemRange, f.Attrs)
 		br.PortFlags = append(br.PortFlags, f)
 	}
 }

@@ -43,6 +43,7 @@ var checks = []func(*checker){
 	checkAddresses,
 	checkRoutes,
 	checkBridgeFDB,
+	checkBridgeVLANs,
 	checkARPPath,
 }
 
