@@ -244,13 +244,17 @@ func Run(ctx context.Context, opts Options, argv []string) (Result, error) {
 	}
 	defer console.Close()
 
+	shim, err := umlXstateShim()
+	if err != nil {
+		return Result{}, err
+	}
 	umid := filepath.Base(base)
 	cmd := exec.Command(UMLBinary,
 		"mem="+opts.Mem, "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "ro",
 		"umid="+umid, "uml_dir="+umlDir,
 		"con=null", "con0=null,fd:1", "quiet",
 		"init="+filepath.Join(share, "init.sh"))
-	cmd.Env = append(os.Environ(), "TMPDIR="+memDir)
+	cmd.Env = append(os.Environ(), "TMPDIR="+memDir, "LD_PRELOAD="+shim)
 	cmd.Stdout, cmd.Stderr = console, console // stdin: /dev/null
 	// Own process group: linux.uml forks helpers that SIGKILL of the main
 	// pid would orphan; we kill -pgid instead.
