@@ -18,6 +18,7 @@
 #include <sys/ptrace.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <cpuid.h>
 
 #define NT_X86_XSTATE 0x202
 
@@ -46,6 +47,16 @@ long ptrace(enum __ptrace_request req, ...)
 		while (__atomic_exchange_n(&full_state_busy, 1, __ATOMIC_ACQUIRE))
 			;
 		if (real(PTRACE_GETREGSET, pid, addr, &full) == 0 && full.iov_len > iov->iov_len) {
+			/* With AMX the kernel wants the size of every feature enabled in XCR0
+			 * (CPUID 0xD.0 EBX), while GETREGSET gives only the task's default size
+			 * (no AMX tiles unless the task asked for them): pad with the init state. */
+			unsigned a, b, c, d;
+			size_t len = full.iov_len;
+			if (__get_cpuid_count(0xd, 0, &a, &b, &c, &d) && b > len && b <= sizeof full_state) {
+				memset(full_state + len, 0, b - len);
+				len = b;
+			}
+			full.iov_len = len;
 			memcpy(full_state, iov->iov_base, iov->iov_len);
 			r = real(PTRACE_SETREGSET, pid, addr, &full);
 			shimmed = 1;
