@@ -989,7 +989,9 @@ func (d *differ) bridge(b *plan.Bridge) {
 			ch.Attrs = append(ch.Attrs, AttrChange{Name: "mac", New: b.MAC.String()})
 		}
 		d.arpNotify(b, &ch, nil)
-		d.portFlags(b, &ch, d.ports(b, &ch, nil))
+		joining := d.ports(b, &ch, nil)
+		d.portFlags(b, &ch, joining)
+		d.bridgeVLANs(b, &ch, nil, joining)
 		d.fdb(b, &ch, nil)
 		d.common(b, &ch, nil, false)
 		ch.Action = Create
@@ -1003,7 +1005,9 @@ func (d *differ) bridge(b *plan.Bridge) {
 		d.step(PhaseBridges, obj, "set bridge options", op{kind: opLinkSet, link: b.Name, linkKind: "bridge", data: data})
 	}
 	d.arpNotify(b, &ch, l)
-	d.portFlags(b, &ch, d.ports(b, &ch, l))
+	joining := d.ports(b, &ch, l)
+	d.portFlags(b, &ch, joining)
+	d.bridgeVLANs(b, &ch, l, joining)
 	d.fdb(b, &ch, l)
 	d.common(b, &ch, l, false)
 	d.setUp(b, &ch, l, false)

@@ -1,0 +1,145 @@
+package engine
+
+import (
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+
+	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/hostnet/plan"
+	"github.com/hostnet/hostnet/hostnet/vid"
+)
+
+// vlanSpec is the VLAN membership change of one bridge port or bridge (self): the
+// IFLA_BRIDGE_VLAN_INFO entries of one RTM_SETLINK (add, or change flags) or RTM_DELLINK
+// (remove) of family AF_BRIDGE, ranges as RANGE_BEGIN/RANGE_END pairs. However many VLANs
+// change, a device costs at most two requests.
+type vlanSpec struct {
+	Self   bool // the bridge's own entries (BRIDGE_FLAGS_SELF), else the port's (MASTER)
+	Groups []live.Group
+}
+
+// kernelDefaultVLANs is what the kernel gives a new bridge and a port that joins one:
+// VLAN 1 as PVID, untagged (default_pvid). hostnet never changes default_pvid.
+func kernelDefaultVLANs() *live.BridgeVLANs {
+	v := &live.BridgeVLANs{PVID: plan.DefaultPVID}
+	v.VIDs.Add(plan.DefaultPVID)
+	v.Untagged.Add(plan.DefaultPVID)
+	return v
+}
+
+// planVLANs turns a plan membership into the kernel's form: the PVID egresses untagged.
+func planVLANs(p *plan.VLANs) *live.BridgeVLANs {
+	v := &live.BridgeVLANs{VIDs: p.Members(), PVID: p.PVID, Untagged: p.Untagged}
+	v.Untagged.Add(p.PVID)
+	return v
+}
+
+// needsVLANs reports whether a diff of p needs the bridge VLAN dump.
+func needsVLANs(p *plan.Plan) bool {
+	for _, b := range p.Bridges {
+		if p.SelfVLANs(b) != nil {
+			return true
+		}
+		for _, f := range b.PortFlags {
+			if f.VLANs != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bridgeVLANs makes the VLAN membership of the bridge itself and of its ports what the plan
+// says, where it says anything: only the VLANs that change are sent (VIDs to remove in one
+// request, VIDs to add or whose flags change in another). A port joining in this apply, and
+// a bridge created by it, start from the kernel's default (VLAN 1, PVID, untagged).
+// Ports the plan does not name (guest taps) are left alone.
+func (d *differ) bridgeVLANs(b *plan.Bridge, ch *Change, l *live.Link, joining map[string]bool) {
+	if self := d.p.SelfVLANs(b); self != nil {
+		have := kernelDefaultVLANs()
+		if l != nil && l.BridgeVLANs != nil {
+			have = l.BridgeVLANs
+		}
+		d.vlanDiff(b, ch, b.Name, true, have, planVLANs(self))
+	}
+	for _, f := range b.PortFlags {
+		if f.VLANs == nil {
+			continue
+		}
+		name := d.name[f.Link]
+		have := kernelDefaultVLANs()
+		if !joining[name] {
+			if pl := d.portLink(f.Link); pl != nil && pl.BridgeVLANs != nil {
+				have = pl.BridgeVLANs
+			}
+		}
+		d.vlanDiff(b, ch, name, false, have, planVLANs(f.VLANs))
+	}
+}
+
+// vlanDiff plans the requests that take dev's membership from have to want.
+func (d *differ) vlanDiff(b *plan.Bridge, ch *Change, dev string, self bool, have, want *live.BridgeVLANs) {
+	del := have.VIDs.Minus(&want.VIDs)
+	var add vid.Set
+	want.VIDs.Each(func(v int) {
+		if !have.VIDs.Has(v) || (have.PVID == v) != (want.PVID == v) || have.Untagged.Has(v) != want.Untagged.Has(v) {
+			add.Add(v)
+		}
+	})
+	if del.Empty() && add.Empty() {
+		return
+	}
+	name, where := "port "+dev+" vlans", "master"
+	if self {
+		name, where = "vlans", "self"
+	}
+	ch.Attrs = append(ch.Attrs, AttrChange{Name: name, Old: have.String(), New: want.String()})
+	if !del.Empty() {
+		d.step(PhasePorts, Addr(b), "bridge vlan del dev "+dev+" vid "+del.String()+" "+where,
+			op{kind: opVLANDel, link: dev, vlans: &vlanSpec{Self: self, Groups: live.Groups(del, 0, vid.Set{})}})
+	}
+	if !add.Empty() {
+		g := live.Groups(add, want.PVID, want.Untagged)
+		d.step(PhasePorts, Addr(b), "bridge vlan add dev "+dev+" vid "+live.FormatVLANs(add, want.PVID, want.Untagged)+" "+where,
+			op{kind: opVLANSet, link: dev, vlans: &vlanSpec{Self: self, Groups: g}})
+	}
+}
+
+// vlanRequest builds the AF_BRIDGE RTM_SETLINK/RTM_DELLINK of a VLAN op, as `bridge vlan
+// add|del dev DEV vid LO-HI [pvid] [untagged] [self|master]` does, all groups in one
+// IFLA_AF_SPEC.
+func (o *op) vlanRequest(r *resolver) (live.Request, error) {
+	i, err := r.index(o.link)
+	if err != nil {
+		return live.Request{}, err
+	}
+	b := make([]byte, unix.SizeofIfInfomsg)
+	b[0] = unix.AF_BRIDGE
+	native.PutUint32(b[4:8], uint32(int32(i)))
+	spec := nl.NewRtAttr(unix.IFLA_AF_SPEC, nil)
+	flags := uint16(live.BridgeFlagsMaster)
+	if o.vlans.Self {
+		flags = live.BridgeFlagsSelf
+	}
+	spec.AddRtAttr(live.IFLABridgeFlags, nl.Uint16Attr(flags))
+	info := func(f uint16, v int) []byte {
+		x := make([]byte, 4)
+		native.PutUint16(x[0:2], f)
+		native.PutUint16(x[2:4], uint16(v))
+		return x
+	}
+	for _, g := range o.vlans.Groups {
+		if g.Range.Lo == g.Range.Hi {
+			spec.AddRtAttr(live.IFLABridgeVLANInfo, info(g.Flags, g.Range.Lo))
+			continue
+		}
+		spec.AddRtAttr(live.IFLABridgeVLANInfo, info(g.Flags|live.VLANInfoRangeBegin, g.Range.Lo))
+		spec.AddRtAttr(live.IFLABridgeVLANInfo, info(g.Flags|live.VLANInfoRangeEnd, g.Range.Hi))
+	}
+	b = appendAttrs(b, spec)
+	typ := uint16(unix.RTM_SETLINK)
+	if o.kind == opVLANDel {
+		typ = unix.RTM_DELLINK
+	}
+	return live.Request{Type: typ, Body: b}, nil
+}
