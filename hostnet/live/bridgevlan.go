@@ -30,9 +30,9 @@ const (
 // BridgeVLANs is the VLAN membership of a bridge port, or of a bridge itself (its own
 // entries, BRIDGE_VLAN_INFO_BRENTRY), as the kernel reports it.
 type BridgeVLANs struct {
-	VIDs     vid.Set // every member VLAN
-	PVID     int     // 0 = none
-	Untagged vid.Set // members that egress untagged
+	VIDs     vid.Set `json:"vids"`               // every member VLAN
+	PVID     int     `json:"pvid,omitempty"`     // 0 = none
+	Untagged vid.Set `json:"untagged,omitzero"` // members that egress untagged
 }
 
 // String is the membership as `bridge vlan` shows it, compressed: "1 pvid untagged, 2-4094".

@@ -162,3 +162,16 @@ func Parse(s string) (Set, error) {
 	}
 	return out, nil
 }
+
+// MarshalText writes the set as String does (snapshots store sets this way).
+func (s Set) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (s *Set) UnmarshalText(b []byte) error {
+	x, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*s = x
+	return nil
+}
