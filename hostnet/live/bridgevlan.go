@@ -30,8 +30,8 @@ const (
 // BridgeVLANs is the VLAN membership of a bridge port, or of a bridge itself (its own
 // entries, BRIDGE_VLAN_INFO_BRENTRY), as the kernel reports it.
 type BridgeVLANs struct {
-	VIDs     vid.Set `json:"vids"`               // every member VLAN
-	PVID     int     `json:"pvid,omitempty"`     // 0 = none
+	VIDs     vid.Set `json:"vids"`              // every member VLAN
+	PVID     int     `json:"pvid,omitempty"`    // 0 = none
 	Untagged vid.Set `json:"untagged,omitzero"` // members that egress untagged
 }
 
