@@ -619,6 +619,27 @@ func (d *decoder) decodeNetwork(in *instance) {
 			pg.Default = d.toBool(a, d.eval(a.Expr, in.ctx))
 		}
 		pg.Bandwidth = d.bandwidth(in, c.Attributes)
+		pg.Attrs = map[string]hcl.Range{}
+		if a := c.Attributes["vlan"]; a != nil {
+			if v := d.eval(a.Expr, in.ctx); v.IsWhollyKnown() && !v.IsNull() {
+				if id, ok := d.toUint(a, v, 1, 4094); ok {
+					pg.VLAN = int(id)
+					pg.Attrs["vlan"] = a.Expr.Range()
+				} else {
+					in.ok = false
+				}
+			}
+		}
+		if a := c.Attributes["trunk"]; a != nil {
+			if v := d.eval(a.Expr, in.ctx); v.IsWhollyKnown() && !v.IsNull() {
+				if set, ok := d.toVIDs(a, v); ok {
+					pg.Trunk = set
+					pg.Attrs["trunk"] = a.Expr.Range()
+				} else {
+					in.ok = false
+				}
+			}
+		}
 		n.PortGroups = append(n.PortGroups, pg)
 	}
 	n.Source = in.src

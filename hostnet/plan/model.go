@@ -369,8 +369,21 @@ type PortGroup struct {
 	Name      string
 	Default   bool
 	Bandwidth *Bandwidth
-	Range     hcl.Range // the portgroup block
+	// VLAN puts the guest ports of the portgroup in that VLAN of a VLAN-aware bridge (its
+	// pvid, egress untagged: an access port); Trunk lists VLANs they carry tagged. 0 and
+	// empty: the kernel's default (VLAN 1). `hostnet watch` sets them on each guest's tap
+	// when it joins the bridge (libvirt 9 tags only Open vSwitch ports).
+	VLAN  int
+	Trunk vid.Set
+	Range hcl.Range // the portgroup block
+	Attrs map[string]hcl.Range
 }
+
+// Attr returns the range of attribute name, or the block's when it was not written.
+func (pg *PortGroup) Attr(name string) hcl.Range { return nestedAttr(pg.Attrs, pg.Range, name) }
+
+// Tagged reports whether the portgroup puts its guests in VLANs.
+func (pg *PortGroup) Tagged() bool { return pg.VLAN != 0 || !pg.Trunk.Empty() }
 
 // Interfaces lists every interface in creation order: NICs, bonds, VLANs, bridges. VLANs
 // on bridges come after their bridge, which the dependency sort in Ordered handles.

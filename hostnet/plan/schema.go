@@ -46,7 +46,7 @@ var bandwidthAttrs = []hcl.AttributeSchema{
 
 var nestedSchemas = map[string]*hcl.BodySchema{
 	"slave":     {Attributes: []hcl.AttributeSchema{{Name: "nic", Required: true}, {Name: "queue_id"}, {Name: "prio"}}},
-	"portgroup": {Attributes: append([]hcl.AttributeSchema{{Name: "name", Required: true}, {Name: "default"}}, bandwidthAttrs...)},
+	"portgroup": {Attributes: append([]hcl.AttributeSchema{{Name: "name", Required: true}, {Name: "default"}, {Name: "vlan"}, {Name: "trunk"}}, bandwidthAttrs...)},
 	// bridge port flags and static FDB entries (see plan.Bridge)
 	"port": {Attributes: []hcl.AttributeSchema{{Name: "link", Required: true}, {Name: "learning"}, {Name: "unicast_flood"},
 		{Name: "multicast_flood"}, {Name: "broadcast_flood"}, {Name: "vids"}, {Name: "pvid"}, {Name: "untagged"}}},

@@ -53,6 +53,51 @@ func checkBridgeVLANs(c *checker) {
 	}
 }
 
+// checkPortGroupVLANs checks the VLANs libvirt portgroups put their guests in.
+func checkPortGroupVLANs(c *checker) {
+	for _, n := range c.p.Networks {
+		br := n.Bridge
+		if br == nil {
+			continue
+		}
+		filtering := br.VLANFiltering != nil && *br.VLANFiltering
+		for _, pg := range n.PortGroups {
+			if !pg.Tagged() {
+				continue
+			}
+			at := loc{n.Addr, pg.Attr("vlan")}
+			if pg.VLAN == 0 {
+				at = loc{n.Addr, pg.Attr("trunk")}
+			}
+			if !filtering {
+				c.report("portgroup-vlan-without-filtering", at,
+					"Portgroup %q puts its guests in VLANs, but %s has no vlan_filtering = true: the bridge ignores port VLANs, so every guest would see every other guest's traffic. Set vlan_filtering = true on %s (and list the uplink's VLANs in a port block).",
+					pg.Name, name(br), name(br))
+				continue
+			}
+			want := pg.Trunk
+			want.Add(pg.VLAN)
+			for _, port := range br.Ports {
+				v := br.PortVLANs(port)
+				switch port.(type) {
+				case *plan.NIC, *plan.Bond:
+				default:
+					continue
+				}
+				if v == nil {
+					continue // reported by vlan-filtering-without-vids
+				}
+				members := v.Members()
+				if missing := want.Minus(&members); !missing.Empty() {
+					c.report("portgroup-vlan-not-on-uplink", at,
+						"Portgroup %q puts its guests in VLAN %s, which the uplink %s of %s does not carry: those guests reach only each other, never the switch. Add %s to the vids of the port block of %s.",
+						pg.Name, missing.String(), name(port), name(br), missing.String(), port.Common().Addr)
+				}
+			}
+		}
+	}
+}
+
 // firstWritten locates the first VLAN argument written.
 func firstWritten(v *plan.VLANs) hcl.Range {
 	for _, n := range []string{"vids", "pvid", "untagged"} {

@@ -67,6 +67,8 @@ var Rules = []Rule{
 	{"vlan-filtering-without-vids", errS, "VLAN-filtering bridge with no VLANs on its uplink"},
 	{"vids-without-vlan-filtering", errS, "VLANs on a bridge without vlan_filtering"},
 	{"vlan-on-bridge-without-filtering", warnS, "VLAN interface on a bridge without vlan_filtering"},
+	{"portgroup-vlan-without-filtering", errS, "Guest VLAN on a bridge without vlan_filtering"},
+	{"portgroup-vlan-not-on-uplink", warnS, "Guest VLAN not carried by the bridge's uplink"},
 
 	// Structure.
 	{"nic-in-two-bonds", errS, "NIC enslaved more than once"},

@@ -44,6 +44,7 @@ var checks = []func(*checker){
 	checkRoutes,
 	checkBridgeFDB,
 	checkBridgeVLANs,
+	checkPortGroupVLANs,
 	checkARPPath,
 }
 
