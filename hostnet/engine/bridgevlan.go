@@ -1,9 +1,6 @@
 package engine
 
 import (
-	"github.com/vishvananda/netlink/nl"
-	"golang.org/x/sys/unix"
-
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/vid"
@@ -105,41 +102,11 @@ func (d *differ) vlanDiff(b *plan.Bridge, ch *Change, dev string, self bool, hav
 	}
 }
 
-// vlanRequest builds the AF_BRIDGE RTM_SETLINK/RTM_DELLINK of a VLAN op, as `bridge vlan
-// add|del dev DEV vid LO-HI [pvid] [untagged] [self|master]` does, all groups in one
-// IFLA_AF_SPEC.
+// vlanRequest builds the AF_BRIDGE request of a VLAN op (live.VLANRequest).
 func (o *op) vlanRequest(r *resolver) (live.Request, error) {
 	i, err := r.index(o.link)
 	if err != nil {
 		return live.Request{}, err
 	}
-	b := make([]byte, unix.SizeofIfInfomsg)
-	b[0] = unix.AF_BRIDGE
-	native.PutUint32(b[4:8], uint32(int32(i)))
-	spec := nl.NewRtAttr(unix.IFLA_AF_SPEC, nil)
-	flags := uint16(live.BridgeFlagsMaster)
-	if o.vlans.Self {
-		flags = live.BridgeFlagsSelf
-	}
-	spec.AddRtAttr(live.IFLABridgeFlags, nl.Uint16Attr(flags))
-	info := func(f uint16, v int) []byte {
-		x := make([]byte, 4)
-		native.PutUint16(x[0:2], f)
-		native.PutUint16(x[2:4], uint16(v))
-		return x
-	}
-	for _, g := range o.vlans.Groups {
-		if g.Range.Lo == g.Range.Hi {
-			spec.AddRtAttr(live.IFLABridgeVLANInfo, info(g.Flags, g.Range.Lo))
-			continue
-		}
-		spec.AddRtAttr(live.IFLABridgeVLANInfo, info(g.Flags|live.VLANInfoRangeBegin, g.Range.Lo))
-		spec.AddRtAttr(live.IFLABridgeVLANInfo, info(g.Flags|live.VLANInfoRangeEnd, g.Range.Hi))
-	}
-	b = appendAttrs(b, spec)
-	typ := uint16(unix.RTM_SETLINK)
-	if o.kind == opVLANDel {
-		typ = unix.RTM_DELLINK
-	}
-	return live.Request{Type: typ, Body: b}, nil
+	return live.VLANRequest(o.kind == opVLANDel, i, o.vlans.Self, o.vlans.Groups), nil
 }

@@ -161,3 +161,60 @@ func parseVLANInfo(spec []byte) *BridgeVLANs {
 	})
 	return out
 }
+
+// VLANRequest is the AF_BRIDGE request that adds (or changes the flags of) the VLAN groups
+// on the device with ifindex index, or removes them (del), as `bridge vlan add|del dev DEV
+// vid LO-HI [pvid] [untagged] [self|master]` does: RTM_SETLINK or RTM_DELLINK with every
+// group in one IFLA_AF_SPEC, ranges as RANGE_BEGIN/RANGE_END pairs. self addresses the
+// bridge's own VLANs, else those of the port.
+func VLANRequest(del bool, index int, self bool, groups []Group) Request {
+	b := make([]byte, unix.SizeofIfInfomsg)
+	b[0] = unix.AF_BRIDGE
+	native.PutUint32(b[4:8], uint32(int32(index)))
+	spec := nl.NewRtAttr(unix.IFLA_AF_SPEC, nil)
+	flags := uint16(BridgeFlagsMaster)
+	if self {
+		flags = BridgeFlagsSelf
+	}
+	spec.AddRtAttr(IFLABridgeFlags, nl.Uint16Attr(flags))
+	info := func(f uint16, v int) []byte {
+		x := make([]byte, 4)
+		native.PutUint16(x[0:2], f)
+		native.PutUint16(x[2:4], uint16(v))
+		return x
+	}
+	for _, g := range groups {
+		if g.Range.Lo == g.Range.Hi {
+			spec.AddRtAttr(IFLABridgeVLANInfo, info(g.Flags, g.Range.Lo))
+			continue
+		}
+		spec.AddRtAttr(IFLABridgeVLANInfo, info(g.Flags|VLANInfoRangeBegin, g.Range.Lo))
+		spec.AddRtAttr(IFLABridgeVLANInfo, info(g.Flags|VLANInfoRangeEnd, g.Range.Hi))
+	}
+	b = append(b, spec.Serialize()...)
+	typ := uint16(unix.RTM_SETLINK)
+	if del {
+		typ = unix.RTM_DELLINK
+	}
+	return Request{Type: typ, Body: b}
+}
+
+// VLANChange is what takes a membership from have to want: the VLANs to remove, and those
+// to add or whose flags change, as groups for VLANRequest. Both are empty when have is
+// want already.
+func VLANChange(have, want *BridgeVLANs) (del, add []Group) {
+	gone := have.VIDs.Minus(&want.VIDs)
+	var changed vid.Set
+	want.VIDs.Each(func(v int) {
+		if !have.VIDs.Has(v) || (have.PVID == v) != (want.PVID == v) || have.Untagged.Has(v) != want.Untagged.Has(v) {
+			changed.Add(v)
+		}
+	})
+	if !gone.Empty() {
+		del = Groups(gone, 0, vid.Set{})
+	}
+	if !changed.Empty() {
+		add = Groups(changed, want.PVID, want.Untagged)
+	}
+	return del, add
+}
