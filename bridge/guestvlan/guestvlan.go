@@ -17,6 +17,7 @@ package guestvlan
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"log/slog"
 	"os"
@@ -27,7 +28,6 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 	"libvirt.org/go/libvirt"
-	"libvirt.org/go/libvirtxml"
 
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
@@ -354,6 +354,23 @@ func (t *Tagger) Pass() (Stats, error) {
 	return st, nil
 }
 
+// domainXML is the part of a running domain's XML the tagger reads. libvirtxml cannot be
+// used: a running domain shows its network interfaces as <interface type='bridge'> whose
+// <source> keeps network= and portgroup= beside bridge=, and libvirtxml decodes the source
+// by the interface type, dropping them.
+type domainXML struct {
+	Name       string `xml:"name"`
+	Interfaces []struct {
+		Source struct {
+			Network   string `xml:"network,attr"`
+			PortGroup string `xml:"portgroup,attr"`
+		} `xml:"source"`
+		Target struct {
+			Dev string `xml:"dev,attr"`
+		} `xml:"target"`
+	} `xml:"devices>interface"`
+}
+
 // domainInterfaces maps the target device of every network interface of every running
 // domain to its domain, network and portgroup.
 func (t *Tagger) domainInterfaces() map[string]assignment {
@@ -381,15 +398,15 @@ func (t *Tagger) domainInterfaces() map[string]assignment {
 			if err != nil {
 				continue
 			}
-			var dom libvirtxml.Domain
-			if dom.Unmarshal(x) != nil || dom.Devices == nil {
+			var dom domainXML
+			if xml.Unmarshal([]byte(x), &dom) != nil {
 				continue
 			}
-			for _, ifc := range dom.Devices.Interfaces {
-				if ifc.Target == nil || ifc.Target.Dev == "" || ifc.Source == nil || ifc.Source.Network == nil {
+			for _, ifc := range dom.Interfaces {
+				if ifc.Target.Dev == "" || ifc.Source.Network == "" {
 					continue
 				}
-				out[ifc.Target.Dev] = assignment{domain: dom.Name, network: ifc.Source.Network.Network, group: ifc.Source.Network.PortGroup}
+				out[ifc.Target.Dev] = assignment{domain: dom.Name, network: ifc.Source.Network, group: ifc.Source.PortGroup}
 			}
 		}
 	}
