@@ -3,7 +3,6 @@ package engine
 import (
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
-	"github.com/hostnet/hostnet/hostnet/vid"
 )
 
 // vlanSpec is the VLAN membership change of one bridge port or bridge (self): the
@@ -76,14 +75,8 @@ func (d *differ) bridgeVLANs(b *plan.Bridge, ch *Change, l *live.Link, joining m
 
 // vlanDiff plans the requests that take dev's membership from have to want.
 func (d *differ) vlanDiff(b *plan.Bridge, ch *Change, dev string, self bool, have, want *live.BridgeVLANs) {
-	del := have.VIDs.Minus(&want.VIDs)
-	var add vid.Set
-	want.VIDs.Each(func(v int) {
-		if !have.VIDs.Has(v) || (have.PVID == v) != (want.PVID == v) || have.Untagged.Has(v) != want.Untagged.Has(v) {
-			add.Add(v)
-		}
-	})
-	if del.Empty() && add.Empty() {
+	del, add := live.VLANChange(have, want)
+	if del == nil && add == nil {
 		return
 	}
 	name, where := "port "+dev+" vlans", "master"
@@ -91,14 +84,13 @@ func (d *differ) vlanDiff(b *plan.Bridge, ch *Change, dev string, self bool, hav
 		name, where = "vlans", "self"
 	}
 	ch.Attrs = append(ch.Attrs, AttrChange{Name: name, Old: have.String(), New: want.String()})
-	if !del.Empty() {
-		d.step(PhasePorts, Addr(b), "bridge vlan del dev "+dev+" vid "+del.String()+" "+where,
-			op{kind: opVLANDel, link: dev, vlans: &vlanSpec{Self: self, Groups: live.Groups(del, 0, vid.Set{})}})
+	if del != nil {
+		d.step(PhasePorts, Addr(b), "bridge vlan del dev "+dev+" vid "+live.FormatGroups(del)+" "+where,
+			op{kind: opVLANDel, link: dev, vlans: &vlanSpec{Self: self, Groups: del}})
 	}
-	if !add.Empty() {
-		g := live.Groups(add, want.PVID, want.Untagged)
-		d.step(PhasePorts, Addr(b), "bridge vlan add dev "+dev+" vid "+live.FormatVLANs(add, want.PVID, want.Untagged)+" "+where,
-			op{kind: opVLANSet, link: dev, vlans: &vlanSpec{Self: self, Groups: g}})
+	if add != nil {
+		d.step(PhasePorts, Addr(b), "bridge vlan add dev "+dev+" vid "+live.FormatGroups(add)+" "+where,
+			op{kind: opVLANSet, link: dev, vlans: &vlanSpec{Self: self, Groups: add}})
 	}
 }
 

@@ -44,13 +44,18 @@ func (v *BridgeVLANs) String() string {
 }
 
 // FormatVLANs renders a membership: ranges of members with the same flags, the PVID and
-// untagged ones marked.
+// untagged ones marked ("none" when empty).
 func FormatVLANs(vids vid.Set, pvid int, untagged vid.Set) string {
 	if vids.Empty() {
 		return "none"
 	}
+	return FormatGroups(Groups(vids, pvid, untagged))
+}
+
+// FormatGroups renders groups as `bridge vlan` would: "1 pvid untagged, 2-4094".
+func FormatGroups(gs []Group) string {
 	out := ""
-	for _, g := range Groups(vids, pvid, untagged) {
+	for _, g := range gs {
 		if out != "" {
 			out += ", "
 		}
