@@ -40,6 +40,11 @@ type safeRun struct {
 	confirmWithin time.Duration
 	probeSpecs    []string
 
+	// wait makes apply wait for the watchdog's verdict (see waitOutcome); pendingID is the
+	// confirmation this run started.
+	wait      bool
+	pendingID string
+
 	command string // "apply plan.hcl"
 	plan    *plan.Plan
 	state   *live.State
@@ -55,6 +60,8 @@ func (sr *safeRun) register(cmd *cobra.Command, deadman bool) {
 	cmd.Flags().StringArrayVar(&sr.probeSpecs, "probe", nil,
 		"with --confirm-within: confirm as soon as every probe passes; a probe that passed before the apply and fails "+
 			fmt.Sprint(safe.ProbeFailures)+" times after it restores at once. gateway (ICMP to the planned gateway), tcp:HOST:PORT, exec:COMMAND (no shell)")
+	cmd.Flags().BoolVar(&sr.wait, "wait", false,
+		"with --probe: wait until the watchdog confirmed (exit 0) or restored the previous state (exit 1)")
 }
 
 // check validates the flags against the plan before anything runs.
@@ -64,6 +71,9 @@ func (sr *safeRun) check(p *plan.Plan) error {
 	}
 	if len(sr.probeSpecs) > 0 && sr.confirmWithin == 0 {
 		return errors.New("--probe needs --confirm-within")
+	}
+	if sr.wait && len(sr.probeSpecs) == 0 {
+		return errors.New("--wait needs --confirm-within and --probe: without a probe only 'hostnet confirm' can confirm")
 	}
 	for i, spec := range sr.probeSpecs {
 		if spec == "gateway" {
@@ -122,6 +132,7 @@ func (sr *safeRun) startDeadman(out io.Writer, probes []string, baseline []bool)
 		return withCode(exitError, err)
 	}
 	p := safe.NewPending(sr.command, sr.confirmWithin, probes, baseline)
+	sr.pendingID = p.ID
 	err = p.Save(dir)
 	if err == nil {
 		err = safe.StartWatchdog(dir, p, []string{watchdogCmd, "--state-dir", dir, "--id", p.ID})

@@ -6,8 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hostnet/hostnet/hostnet/netnsenter"
+	"github.com/hostnet/hostnet/hostnet/safe"
 )
 
 // Exit codes are stable: scripts and Ansible rely on them.
@@ -50,6 +56,16 @@ Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	var nsName string
+	root.PersistentFlags().StringVar(&nsName, "netns", "",
+		"run in the named network namespace (as `ip netns exec NAME` would; /run/netns/NAME or an absolute path); the state directory defaults to "+
+			safe.DefaultStateDir+"/netns/NAME")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if nsName == "" {
+			return nil
+		}
+		return enterNetns(nsName)
+	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
 	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd())
 	return root
@@ -72,6 +88,12 @@ func main() {
 
 // run executes the command line and returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// A process started with netnsenter.EnvPath (by --netns, or a watchdog started by such a
+	// process) must not go on in the wrong namespace when joining it failed.
+	if _, err := netnsenter.Entered(); err != nil {
+		fmt.Fprintln(stderr, "Error:", err)
+		return exitError
+	}
 	root := newRoot()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -90,4 +112,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stderr, "Error:", err)
 	return exitError
+}
+
+// enterNetns moves the process into network namespace name (re-executing it there; see
+// package netnsenter) and gives it a state directory of that namespace's own, since the
+// lock, snapshot and dead-man timer belong to one kernel network stack.
+func enterNetns(name string) error {
+	if err := netnsenter.Enter(name); err != nil {
+		return withCode(exitError, err)
+	}
+	if os.Getenv(safe.EnvStateDir) == "" {
+		key := filepath.Base(name)
+		if strings.HasPrefix(name, "/") {
+			// /proc/PID/ns/net: the inode names the namespace for as long as it lives.
+			st, err := os.Stat(name)
+			if err != nil {
+				return withCode(exitError, err)
+			}
+			key = fmt.Sprintf("inode-%d", st.Sys().(*syscall.Stat_t).Ino)
+		}
+		os.Setenv(safe.EnvStateDir, filepath.Join(safe.DefaultStateDir, "netns", key))
+	}
+	return nil
 }

@@ -77,7 +77,7 @@ type jsonPlan struct {
 func newPlanCmd() *cobra.Command {
 	var flags hostFlags
 	var lf libvirtFlags
-	var asJSON, detailed bool
+	var asJSON, detailed, destroy bool
 	cmd := &cobra.Command{
 		Use:   "plan [PATH]",
 		Short: "Show the changes that apply would make to the live network",
@@ -92,7 +92,8 @@ and prints what apply would do, object by object:
 Only objects that carry hostnet's ownership mark are ever deleted. Plan changes nothing.`,
 		Example: `  hostnet plan /etc/hostnet/
   hostnet plan --json plan.hcl | jq '.kernel.summary'
-  hostnet plan --detailed-exitcode plan.hcl; echo $?   # 0 no changes, 2 changes, 1 error`,
+  hostnet plan --detailed-exitcode plan.hcl; echo $?   # 0 no changes, 2 changes, 1 error
+  hostnet plan --destroy plan.hcl                       # what destroy would remove`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path := argOr(args, ".")
@@ -105,11 +106,15 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			ch, err := engine.Diff(p, s)
+			diffFn := engine.Diff
+			if destroy {
+				diffFn = engine.DestroyChanges
+			}
+			ch, err := diffFn(p, s)
 			if err != nil {
 				return withCode(exitError, err)
 			}
-			nets, netErr := planNetworks(cmd.ErrOrStderr(), p, &lf, false)
+			nets, netErr := planNetworks(cmd.ErrOrStderr(), p, &lf, destroy)
 			defer nets.close()
 			if asJSON {
 				j := jsonPlan{Kernel: ch}
@@ -138,6 +143,7 @@ Only objects that carry hostnet's ownership mark are ever deleted. Plan changes 
 	lf.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the changes as JSON")
 	cmd.Flags().BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	cmd.Flags().BoolVar(&destroy, "destroy", false, "plan what destroy would do instead of apply")
 	return cmd
 }
 
@@ -278,7 +284,11 @@ func changeRunner(flags *hostFlags, lf *libvirtFlags, autoApprove *bool, verb st
 		sr.plan, sr.state = p, s
 		nets, netErr := planNetworks(cmd.ErrOrStderr(), p, lf, verb == "destroy")
 		defer nets.close()
-		return applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr)
+		if err := applyChanges(cmd, ch, nets, netErr, *autoApprove, verb, sr); err != nil || !sr.wait {
+			return err
+		}
+		lock.Release() // the watchdog takes it to restore
+		return sr.waitOutcome(cmd.OutOrStdout())
 	}
 }
 
@@ -304,7 +314,9 @@ the given time unless 'hostnet confirm' runs (or every --probe passes) first: sa
 SSH link being reconfigured. One apply, destroy or rollback runs at a time per host.`,
 		Example: `  hostnet apply /etc/hostnet/
   hostnet apply --auto-approve --var-file hv1.vars.hcl site/
-  hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm`,
+  hostnet apply --confirm-within 2m --probe gateway plan.hcl && hostnet confirm
+  hostnet apply --auto-approve --confirm-within 2m --probe gateway --wait plan.hcl
+  hostnet --netns hv1 apply --auto-approve plan.hcl`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: changeRunner(&flags, &lf, &autoApprove, "apply", engine.Diff, &sr),
 	}

@@ -480,18 +480,28 @@ func withConsole(err error, share string) error {
 // all its flags inside a lab, streaming its output, and exits with its code.
 // When no lab can boot here it fails (exit 1) rather than skip: CI must run
 // these tests.
-func RunTestMain(m *testing.M) {
+func RunTestMain(m *testing.M) { RunTestMainThen(m, nil) }
+
+// RunTestMainThen is RunTestMain with a function run on the host after the lab exits
+// (removing what the test binary prepared outside the lab for the run inside).
+func RunTestMainThen(m *testing.M, after func()) {
 	if Inside() {
 		os.Exit(m.Run())
 	}
+	exit := func(code int) {
+		if after != nil {
+			after()
+		}
+		os.Exit(code)
+	}
 	if err := Available(); err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: these tests need the hostnet lab: %v\n", err)
-		os.Exit(1)
+		exit(1)
 	}
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: lab: %v\n", err)
-		os.Exit(1)
+		exit(1)
 	}
 	// Outlive the test binary's own -test.timeout so its panic report (which
 	// names the stuck test) gets out before the lab is killed.
@@ -507,9 +517,9 @@ func RunTestMain(m *testing.M) {
 	}, append([]string{exe}, os.Args[1:]...))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "FAIL: %v\n", err)
-		os.Exit(1)
+		exit(1)
 	}
-	os.Exit(res.ExitCode)
+	exit(res.ExitCode)
 }
 
 // testOutputDirs are the host dirs where go test expects the test binary's

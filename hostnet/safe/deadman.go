@@ -133,10 +133,10 @@ func Confirm(dir string) (*Pending, error) {
 // stdin on /dev/null and stdout/stderr appended to the state directory's watchdog.log. It
 // is not waited for: it outlives this process. It records its pid in p.
 func StartWatchdog(dir string, p *Pending, args []string) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
+	// /proc/self/exe, not os.Executable(): the path may not resolve in this process's mount
+	// namespace (hostnet --netns gives the process one of its own; in a chroot the kernel
+	// reports the path outside it), while /proc/self/exe always runs this very binary.
+	exe := "/proc/self/exe"
 	logf, err := os.OpenFile(filepath.Join(dir, WatchdogLog), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return err
