@@ -167,3 +167,24 @@ func forEach(b []byte, f func(typ uint16, v []byte)) {
 		b = b[min((l+3)&^3, len(b)):]
 	}
 }
+
+// Moving from per-VLAN bridges to a VLAN-aware bridge: the plan of changes names the
+// guest ports the deleted bridges leave unplugged.
+func TestDiffConversionNamesUnpluggedGuests(t *testing.T) {
+	s := vlanState(t, "1 pvid untagged, 2-4094", "1 pvid untagged, 50")
+	up := uint32(unix.IFF_UP)
+	links := append(s.Links,
+		&live.Link{Index: 5, Name: "br100", Kind: "bridge", MAC: mac1, MTU: 1500, Flags: up, Alias: Mark(`bridge.tenant["100"]`),
+			Bridge: &live.Bridge{ForwardDelay: 1500, AgeingTime: 30000}},
+		&live.Link{Index: 6, Name: "vnet0", Kind: "tun", MAC: mac9, MTU: 1500, Flags: up, MasterIndex: 5, SlaveKind: "bridge"})
+	s2 := live.NewState(links, nil)
+	s2.Included.VLANs = true
+	ch, err := Diff(vlanPlan(t, `vids = ["2-4094"]`), s2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := object(t, ch, `bridge.tenant["100"]`)
+	if o.Action != Delete || !slices.Equal(o.Unplugged, []string{"vnet0"}) {
+		t.Fatalf("br100: %+v", o)
+	}
+}

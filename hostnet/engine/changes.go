@@ -58,8 +58,12 @@ type Change struct {
 	Attrs   []AttrChange `json:"attrs,omitempty"`
 	// Flaps lists the links that go down and come back up (replace, and in-place changes
 	// that the kernel only takes with a link down).
-	Flaps  []string `json:"flaps,omitempty"`
-	Reason string   `json:"reason,omitempty"` // why a replace, or why an object is left alone
+	Flaps []string `json:"flaps,omitempty"`
+	// Unplugged lists the ports of a deleted bridge that the plan does not name (guest
+	// taps): their guests lose the network until re-plugged, e.g. onto the VLAN-aware
+	// bridge that replaces per-VLAN bridges.
+	Unplugged []string `json:"unplugged,omitempty"`
+	Reason    string   `json:"reason,omitempty"` // why a replace, or why an object is left alone
 }
 
 // Summary counts objects by action.

@@ -156,7 +156,7 @@ func Diff(p *plan.Plan, s *live.State) (*Changes, error) {
 		}
 		d.deleteLink(l, addr)
 		d.objects = append(d.objects, Change{Address: addr, Kind: kindName(l), Name: l.Name, Action: Delete,
-			Flaps: d.flaps(l), Reason: "marked by hostnet and not in the plan"})
+			Flaps: d.flaps(l), Unplugged: d.unplugged(l), Reason: "marked by hostnet and not in the plan"})
 	}
 	for _, b := range p.Bonds {
 		d.planBond(b)
@@ -231,6 +231,20 @@ func (d *differ) step(ph Phase, object, desc string, o op) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// unplugged lists the ports of bridge l that the plan does not name (nil for other links).
+func (d *differ) unplugged(l *live.Link) []string {
+	if l.Bridge == nil {
+		return nil
+	}
+	var out []string
+	for _, x := range d.s.Slaves(l) {
+		if d.planned[x.Name] == nil {
+			out = append(out, x.Name)
+		}
+	}
+	return out
+}
 
 // deleteLink schedules a marked link's deletion; VLANs on it go with it in the kernel.
 func (d *differ) deleteLink(l *live.Link, object string) {

@@ -73,6 +73,9 @@ func Text(ch *engine.Changes) string {
 				b.WriteString("      # links that go down and up: " + list(o.Flaps) + "\n")
 			}
 		}
+		if len(o.Unplugged) > 0 {
+			b.WriteString("      # guest ports unplugged (re-plug their guests): " + list(o.Unplugged) + "\n")
+		}
 	}
 	s := ch.Summary
 	fmt.Fprintf(&b, "\nPlan: %d to create, %d to update in place, %d to replace, %d to delete (%d kernel operations).\n",
