@@ -15,6 +15,11 @@
 // carry no ownership mark: on a bridge with fdb blocks, the static entries on the ports the
 // plan names are the plan's (others are removed, as addresses are); entries on other ports
 // (guest taps) and on bridges without fdb blocks are never touched.
+//
+// VLAN-aware bridges (plan.VLANs on a bridge and its port blocks, and the VLAN interfaces
+// on the bridge) add one AF_BRIDGE link dump to the read; the memberships the plan writes
+// are made exact with at most one removal and one addition per device, as VID ranges
+// (bridgevlan.go). Guest ports are the watcher's (bridge/guestvlan), never the engine's.
 package engine
 
 import (
