@@ -19,6 +19,16 @@ import (
 // On an error Apply restores every network it touched to what Read saw (config,
 // autostart, running or not) and returns the error together with any restore failure.
 func Apply(c *Conn, ch *Changes, bridgeExists func(name string) bool) error {
+	return ApplyProgress(c, ch, bridgeExists, nil)
+}
+
+// ApplyProgress is Apply telling progress, when not nil, how many of the changes are done
+// before each one and after the last (a terminal's progress line: 500 networks take tens
+// of seconds).
+func ApplyProgress(c *Conn, ch *Changes, bridgeExists func(name string) bool, progress func(done, total int)) error {
+	if progress == nil {
+		progress = func(int, int) {}
+	}
 	if ch.Empty() {
 		return nil
 	}
@@ -42,6 +52,7 @@ func Apply(c *Conn, ch *Changes, bridgeExists func(name string) bool) error {
 	}
 	var done []*Change
 	for i := range ch.Changes {
+		progress(i, len(ch.Changes))
 		x := &ch.Changes[i]
 		done = append(done, x) // a partly applied change is restored too
 		if err := c.apply(x); err != nil {
@@ -57,6 +68,7 @@ func Apply(c *Conn, ch *Changes, bridgeExists func(name string) bool) error {
 			return fmt.Errorf("%w (networks restored as they were)", err)
 		}
 	}
+	progress(len(ch.Changes), len(ch.Changes))
 	return nil
 }
 

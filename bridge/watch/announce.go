@@ -1,12 +1,12 @@
 package watch
 
 import (
-	"errors"
+	"cmp"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
-	"github.com/hostnet/hostnet/bridge"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
@@ -16,9 +16,10 @@ import (
 // through a VLAN device on the bond that is the port (frames for that
 // bridge leave the bond tagged).
 type uplink struct {
-	bridge netlink.Link
-	port   int    // ifindex of the bridge port: the bond or the VLAN device
-	tag    uint16 // VLAN of the VLAN device; 0 when the bond is the port
+	bridge    int // ifindex
+	bridgeMAC net.HardwareAddr
+	port      int    // ifindex of the bridge port: the bond or the VLAN device
+	tag       uint16 // VLAN of the VLAN device; 0 when the bond is the port
 }
 
 // announcement is one MAC to announce on the bond, with the VLAN tag its
@@ -29,53 +30,50 @@ type announcement struct {
 	ips []net.IP
 }
 
-// plan collects what to announce for the bond with ifindex bond, from one
-// dump each of links, FDB, neighbours and addresses.
-func plan(bond int) (uplinks []uplink, out []announcement, err error) {
-	links, err := netlink.LinkList()
-	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
-		return nil, nil, err
-	}
-	byIndex := map[int]netlink.Link{}
-	for _, l := range links {
-		byIndex[l.Attrs().Index] = l
-	}
-	bridgeOf := func(l netlink.Link) netlink.Link {
-		if m, ok := byIndex[l.Attrs().MasterIndex].(*netlink.Bridge); ok {
+// plan collects what to announce for the bond with ifindex bond from the cache. It reads
+// from the kernel only on a VLAN-filtering bridge with VLAN entries: the ports' VLAN tables.
+func (c *cache) plan(bond int) (uplinks []uplink, out []announcement, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bridgeOf := func(l *cLink) *cLink {
+		if m := c.links[l.master]; m != nil && m.kind == "bridge" {
 			return m
 		}
 		return nil
 	}
-	b, ok := byIndex[bond]
-	if !ok {
+	b := c.links[bond]
+	if b == nil {
 		return nil, nil, fmt.Errorf("bond ifindex %d is gone", bond)
 	}
 	if br := bridgeOf(b); br != nil {
-		uplinks = append(uplinks, uplink{bridge: br, port: bond})
+		uplinks = append(uplinks, uplink{bridge: b.master, bridgeMAC: br.mac, port: bond})
 	}
-	for _, l := range links {
-		v, ok := l.(*netlink.Vlan)
+	for i, l := range c.links {
 		// 802.1ad (QinQ) uppers are left out: their outer tag is not 0x8100.
-		if !ok || v.ParentIndex != bond || (v.VlanProtocol != netlink.VLAN_PROTOCOL_8021Q && v.VlanProtocol != netlink.VLAN_PROTOCOL_UNKNOWN) {
+		if l.kind != "vlan" || l.parent != bond || (l.vlanProto != unix.ETH_P_8021Q && l.vlanProto != 0) {
 			continue
 		}
-		if br := bridgeOf(v); br != nil {
-			uplinks = append(uplinks, uplink{bridge: br, port: v.Index, tag: uint16(v.VlanId)})
+		if br := bridgeOf(l); br != nil {
+			uplinks = append(uplinks, uplink{bridge: l.master, bridgeMAC: br.mac, port: i, tag: l.vlanID})
 		}
 	}
 	if len(uplinks) == 0 {
 		return nil, nil, nil
 	}
+	// Map order is random: the bond's own bridge first, then by port, for stable frames.
+	slices.SortFunc(uplinks, func(a, b uplink) int { return cmp.Or(cmp.Compare(a.tag, b.tag), cmp.Compare(a.port, b.port)) })
 
-	fdb, err := bridge.FDBAll()
-	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
-		return uplinks, nil, err
+	onBridge := map[int]bool{}
+	for _, u := range uplinks {
+		onBridge[u.bridge] = true
 	}
-	byBridge := map[int][]bridge.FDBEntry{}
+	byBridge := map[int][]fdbKey{}
 	needVlans := false
-	for _, e := range fdb {
-		byBridge[e.Bridge] = append(byBridge[e.Bridge], e)
-		needVlans = needVlans || e.VLAN != 0
+	for k := range c.fdb {
+		if onBridge[k.bridge] {
+			byBridge[k.bridge] = append(byBridge[k.bridge], k)
+			needVlans = needVlans || k.vlan != 0
+		}
 	}
 	// On a VLAN-filtering bridge the bond port's VLAN table decides whether
 	// an entry's VLAN leaves tagged, untagged, or not at all.
@@ -85,28 +83,11 @@ func plan(bond int) (uplinks []uplink, out []announcement, err error) {
 			return uplinks, nil, err
 		}
 	}
-	type ipKey struct {
-		link int
-		mac  string
-	}
-	ips := map[ipKey][]net.IP{}
-	if neighs, err := netlink.NeighList(0, unix.AF_INET); err == nil {
-		for _, n := range neighs {
-			// Only bindings the kernel holds as current: a STALE, DELAY or PROBE entry may
-			// name a MAC the IP has since moved away from (a VIP, a migrated guest), and a
-			// gratuitous ARP for it would poison upstream caches. Those MACs still get
-			// their RARP, which carries no IP.
-			if n.State&(netlink.NUD_REACHABLE|netlink.NUD_PERMANENT) == 0 || len(n.HardwareAddr) != 6 || n.IP.To4() == nil {
-				continue
-			}
-			k := ipKey{n.LinkIndex, string(n.HardwareAddr)}
-			ips[k] = append(ips[k], n.IP.To4())
-		}
-	}
-	own := map[int][]net.IP{}
-	if addrs, err := netlink.AddrList(nil, netlink.FAMILY_V4); err == nil {
-		for _, a := range addrs {
-			own[a.LinkIndex] = append(own[a.LinkIndex], a.IP.To4())
+	ips := map[neighKey2][]net.IP{}
+	for k, mac := range c.neighs {
+		if onBridge[k.link] {
+			nk := neighKey2{k.link, mac}
+			ips[nk] = append(ips[nk], net.IP(slices.Clone(k.ip[:])))
 		}
 	}
 
@@ -124,32 +105,41 @@ func plan(bond int) (uplinks []uplink, out []announcement, err error) {
 		out = append(out, announcement{mac: mac, tag: tag, ips: ip})
 	}
 	for _, u := range uplinks {
-		bi := u.bridge.Attrs().Index
-		for _, e := range byBridge[bi] {
+		entries := byBridge[u.bridge]
+		slices.SortFunc(entries, func(a, b fdbKey) int {
+			return cmp.Or(cmp.Compare(a.mac, b.mac), cmp.Compare(a.vlan, b.vlan), cmp.Compare(a.port, b.port))
+		})
+		for _, e := range entries {
 			// Only stations behind the bridge's other ports: never what
 			// was learned through the bond itself (the switch's side).
-			if !e.Learned() || e.Port == u.port || e.Port == bi {
+			if e.port == u.port || e.port == u.bridge {
 				continue
 			}
 			tag := u.tag
-			if e.VLAN != 0 && u.tag == 0 {
-				t, ok := egressTag(portVlans[int32(u.port)], e.VLAN)
+			if e.vlan != 0 && u.tag == 0 {
+				t, ok := egressTag(portVlans[int32(u.port)], e.vlan)
 				if !ok {
 					continue // that VLAN does not leave through the bond
 				}
 				tag = t
 			}
-			add(e.MAC, tag, ips[ipKey{bi, string(e.MAC)}])
+			add(net.HardwareAddr(e.mac), tag, ips[neighKey2{u.bridge, e.mac}])
 		}
 	}
 	// The bridges' own MACs and addresses last: the kernel does not
 	// announce them either (the bond's notification stops at the bond).
 	for _, u := range uplinks {
-		if mac := u.bridge.Attrs().HardwareAddr; len(mac) == 6 {
-			add(mac, u.tag, own[u.bridge.Attrs().Index])
+		if len(u.bridgeMAC) == 6 {
+			add(u.bridgeMAC, u.tag, slices.Clone(c.addrs[u.bridge]))
 		}
 	}
 	return uplinks, out, nil
+}
+
+// neighKey2 is an IPv4 neighbour's link and MAC, to find a MAC's addresses.
+type neighKey2 struct {
+	link int
+	mac  string
 }
 
 // egressTag is the tag a frame of vid carries out of a port with the
@@ -171,10 +161,11 @@ func egressTag(table []*nl.BridgeVlanInfo, vid uint16) (uint16, bool) {
 }
 
 // announce sends the learning frames for one bond.
-func announce(bond int, cfg Config) (Stats, error) {
+func announce(bond int, cfg Config, c *cache) (Stats, error) {
 	start := time.Now()
 	var st Stats
-	uplinks, anns, err := plan(bond)
+	uplinks, anns, err := c.plan(bond)
+	st.Read = time.Since(start)
 	st.Bridges = len(uplinks)
 	if err != nil {
 		st.Took = time.Since(start)

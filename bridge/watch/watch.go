@@ -9,11 +9,12 @@
 // default). Open vSwitch solves it with a learning packet per MAC on the new
 // active slave (ofproto/bond.c bond_compose_learning_packet); so do we.
 //
-// The package owns: an rtnetlink socket of its own on RTNLGRP_LINK (it
-// decodes IFLA_EVENT and IFLA_BOND_ACTIVE_SLAVE, which vishvananda/netlink
-// does not), the choice of MACs to announce (the bridges' FDB and neighbour
-// tables) and one send-only AF_PACKET socket per announcement. It never
-// receives or forwards frames.
+// The package owns: an rtnetlink socket of its own on RTNLGRP_LINK, NEIGH
+// and IPV4_IFADDR (it decodes IFLA_EVENT and IFLA_BOND_ACTIVE_SLAVE, which
+// vishvananda/netlink does not), a cache of the links, bridge FDBs,
+// neighbours and addresses fed by those events (so a failover reads nothing
+// from the kernel), the choice of MACs to announce, and one send-only
+// AF_PACKET socket per announcement. It never receives or forwards frames.
 package watch
 
 import (
@@ -75,6 +76,7 @@ type Stats struct {
 	Skipped   int // frames beyond MaxFrames, not sent
 	SendError int // frames the kernel refused
 	Took      time.Duration
+	Read      time.Duration // of Took: reading what to announce from the kernel
 }
 
 // Trigger says why an announcement ran.
@@ -92,6 +94,7 @@ const (
 type Watcher struct {
 	cfg    Config
 	events *linkEvents
+	cache  *cache // what announcements send, fed by events
 	log    *slog.Logger
 
 	mu    sync.Mutex
@@ -117,8 +120,12 @@ func New(cfg Config) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Watcher{cfg: cfg, events: ev, log: cfg.Logger,
+	w := &Watcher{cfg: cfg, events: ev, cache: newCache(), log: cfg.Logger,
 		bonds: map[int]*bondState{}, pending: map[int]Trigger{}, wake: make(chan struct{}, 1)}
+	if err := w.cache.load(); err != nil {
+		ev.Close()
+		return nil, err
+	}
 	if err := w.resync(false); err != nil {
 		ev.Close()
 		return nil, err
@@ -252,12 +259,15 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}()
 	defer func() { <-announcer }()
 	for {
-		msgs, err := w.events.Read()
+		b, err := w.events.Read()
 		if ctx.Err() != nil {
 			return nil
 		}
 		if errors.Is(err, errOverrun) {
 			w.log.Warn("watch: link events lost, re-reading bonds")
+			if err := w.cache.load(); err != nil {
+				w.log.Error("watch: resync", "err", err)
+			}
 			if err := w.resync(true); err != nil {
 				w.log.Error("watch: resync", "err", err)
 			}
@@ -266,7 +276,9 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("watch: %w", err)
 		}
-		for _, m := range msgs {
+		// The cache first: an announcement this batch triggers sees the batch.
+		w.cache.apply(b)
+		for _, m := range b.links {
 			w.handle(m)
 		}
 	}
@@ -324,18 +336,23 @@ func (w *Watcher) Announce(bond string) (Stats, error) {
 	if !ok {
 		return Stats{}, fmt.Errorf("watch: %s is not a bond", bond)
 	}
+	// A manual announcement may come without Run feeding the cache: read it afresh.
+	if err := w.cache.load(); err != nil {
+		return Stats{}, err
+	}
 	return w.announceLogged(b.Index, b.Name, max(b.ActiveSlave, 0), TriggerManual)
 }
 
 func (w *Watcher) announceLogged(idx int, name string, active int, why Trigger) (Stats, error) {
-	st, err := announce(idx, w.cfg)
+	st, err := announce(idx, w.cfg, w.cache)
 	activeName := ""
 	if l, lerr := netlink.LinkByIndex(active); active != 0 && lerr == nil {
 		activeName = l.Attrs().Name
 	}
 	attrs := []any{"bond", name, "trigger", string(why), "active", activeName,
 		"bridges", st.Bridges, "macs", st.MACs, "rarp", st.RARP, "garp", st.GARP,
-		"skipped", st.Skipped, "send_errors", st.SendError, "took", st.Took.Round(time.Microsecond)}
+		"skipped", st.Skipped, "send_errors", st.SendError, "took", st.Took.Round(time.Microsecond),
+		"read", st.Read.Round(time.Microsecond)}
 	switch {
 	case err != nil:
 		w.log.Error("watch: announce failed", append(attrs, "err", err)...)

@@ -268,11 +268,11 @@ func TestKernelFailoverEvent(t *testing.T) {
 	timeout := time.AfterFunc(2*time.Second, func() { ev.Close() })
 	defer timeout.Stop()
 	for seen[iflaEventBondingFailover].Index == 0 {
-		msgs, err := ev.Read()
+		b, err := ev.Read()
 		if err != nil {
 			t.Fatalf("no BONDING_FAILOVER event for bond0 (seen %+v): %v", seen, err)
 		}
-		for _, m := range msgs {
+		for _, m := range b.links {
 			if m.Index == r.Bond.Attrs().Index && m.Event != 0 {
 				seen[m.Event] = m
 			}
@@ -405,6 +405,9 @@ func TestFailbackIdleGuest(t *testing.T) {
 		for i := 0; i < runsWithWatch; i++ {
 			gap, _, recovered := failbackRun(t, r, failbackBound)
 			if !recovered {
+				for _, l := range log.Lines("") {
+					t.Log(l) // what the watcher saw and sent, to tell a missed event from a lost frame
+				}
 				t.Fatalf("run %d: no recovery within %v with the watcher", i, failbackBound)
 			}
 			gaps = append(gaps, gap)

@@ -158,10 +158,14 @@ func runBenchOutside(cmd *cobra.Command, cfg bench.Config, a benchArgs) error {
 		argv = append(argv, intsFlag("--ifupdown2", cfg.Ifupdown2Ns)...)
 		argv = append(argv, "--ifupdown2-root", root)
 	}
+	prog := newProgress(errw, false)
+	prog.wait("booting the lab: a user-mode Linux kernel")
+	first := &firstWrite{do: prog.done}
 	res, err := lab.Run(context.Background(), lab.Options{
-		Mem: a.mem, Timeout: a.timeout, Stdout: out, Stderr: errw, Writable: []string{tmp},
+		Mem: a.mem, Timeout: a.timeout, Stdout: first.wrap(out), Stderr: first.wrap(errw), Writable: []string{tmp},
 		Env: map[string]string{"HOSTNET_BENCH_HOST_CPUS": fmt.Sprint(runtime.NumCPU())},
 	}, argv)
+	prog.done()
 	var results bench.Results
 	b, rerr := os.ReadFile(filepath.Join(tmp, "result.json"))
 	if rerr == nil {

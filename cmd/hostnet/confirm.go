@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vishvananda/netns"
 
+	"github.com/hostnet/hostnet/hostnet/jsonout"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/safe"
@@ -126,10 +127,10 @@ func (sr *safeRun) probesBefore(out io.Writer) ([]string, []bool, error) {
 
 // startDeadman records the pending confirmation and starts the detached watchdog. Without a
 // watchdog nothing would restore the state, so a failure to start one restores it now.
-func (sr *safeRun) startDeadman(out io.Writer, probes []string, baseline []bool) error {
+func (sr *safeRun) startDeadman(out io.Writer, probes []string, baseline []bool) (*safe.Pending, error) {
 	dir, err := filepath.Abs(sr.dir)
 	if err != nil {
-		return withCode(exitError, err)
+		return nil, withCode(exitError, err)
 	}
 	p := safe.NewPending(sr.command, sr.confirmWithin, probes, baseline)
 	sr.pendingID = p.ID
@@ -140,13 +141,13 @@ func (sr *safeRun) startDeadman(out io.Writer, probes []string, baseline []bool)
 	if err != nil {
 		_, rep, rerr := safe.Rollback(context.Background(), netns.None(), dir)
 		if rerr != nil {
-			return withCode(exitError, fmt.Errorf("cannot start the dead-man watchdog (%v), and the restore failed: %w", err, rerr))
+			return nil, withKind(jsonout.ErrApply, fmt.Errorf("cannot start the dead-man watchdog (%v), and the restore failed: %w", err, rerr))
 		}
-		return withCode(exitError, fmt.Errorf("cannot start the dead-man watchdog: %w; the previous state was restored (%s)", err, rep))
+		return nil, withKind(jsonout.ErrApply, fmt.Errorf("cannot start the dead-man watchdog: %w; the previous state was restored (%s)", err, rep))
 	}
 	fmt.Fprintf(out, "\nRun 'hostnet confirm' within %s to keep this state: otherwise the watchdog (pid %d) restores the previous one at %s.\n",
 		sr.confirmWithin, p.PID, p.Deadline.Local().Format("15:04:05"))
-	return nil
+	return p, nil
 }
 
 // noChanges runs when an apply finds nothing to do: a snapshot left by an apply that died
@@ -161,19 +162,6 @@ func (sr *safeRun) noChanges(out io.Writer) {
 	path := filepath.Join(sr.dir, safe.SnapshotFile)
 	if snap, err := safe.LoadSnapshot(path); err == nil && os.Remove(path) == nil {
 		fmt.Fprintf(out, "The snapshot of an interrupted run (pid %d, %q) is removed: the host matches the plan.\n", snap.PID, snap.Command)
-	}
-}
-
-// printPending adds the dead-man timer's state to hostnet status.
-func printPending(cmd *cobra.Command, dir string, asJSON bool) {
-	line := safe.PendingStatus(dir)
-	if line == "" {
-		return
-	}
-	if asJSON {
-		fmt.Fprintln(cmd.ErrOrStderr(), line)
-	} else {
-		fmt.Fprintln(cmd.OutOrStdout(), line)
 	}
 }
 

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -33,7 +35,7 @@ of the host's own network is touched.`,
 
 func newLabDemoCmd() *cobra.Command {
 	var flags planFlags
-	var inside bool
+	var inside, showProgress, verbose bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "demo [PLAN]",
@@ -48,7 +50,17 @@ kvm-active-backup.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if inside {
-				return runDemoInside(cmd, args, &flags)
+				opts := demo.Options{Verbose: verbose}
+				if showProgress {
+					// The lab's output is a file streamed to the terminal outside (the outer
+					// hostnet decided that it is one). Progress goes with the demo's own
+					// output, on stdout: stdout and stderr are streamed separately, and a
+					// line cleared on one could land after the next line on the other.
+					prog := &progress{w: cmd.OutOrStdout(), on: true}
+					opts.Progress = func(what string, done, total int, detail string) { prog.steps(what, done, total, detail) }
+					opts.ProgressDone = prog.done
+				}
+				return runDemoInside(cmd, args, &flags, opts)
 			}
 			if err := lab.Available(); err != nil {
 				return withCode(exitError, err)
@@ -58,6 +70,13 @@ kvm-active-backup.`,
 				return withCode(exitError, err)
 			}
 			argv := []string{self, "lab", "demo", "--inside"}
+			prog := newProgress(cmd.ErrOrStderr(), false)
+			if prog.on && isTerminal(cmd.OutOrStdout()) {
+				argv = append(argv, "--progress")
+			}
+			if verbose {
+				argv = append(argv, "--verbose")
+			}
 			for _, v := range flags.vars {
 				argv = append(argv, "--var", v)
 			}
@@ -72,9 +91,14 @@ kvm-active-backup.`,
 				}
 				argv = append(argv, abs)
 			}
+			// Booting takes seconds and prints nothing: a clock runs until the lab's
+			// first output.
+			prog.wait("booting the lab: a user-mode Linux kernel")
+			first := &firstWrite{do: prog.done}
 			res, err := lab.Run(context.Background(), lab.Options{
-				Timeout: timeout, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+				Timeout: timeout, Stdout: first.wrap(cmd.OutOrStdout()), Stderr: first.wrap(cmd.ErrOrStderr()),
 			}, argv)
+			prog.done()
 			if err != nil {
 				return withCode(exitError, fmt.Errorf("the lab failed: %w", err))
 			}
@@ -88,11 +112,31 @@ kvm-active-backup.`,
 	flags.register(cmd)
 	cmd.Flags().BoolVar(&inside, "inside", false, "run the demo in this kernel (used inside the lab)")
 	_ = cmd.Flags().MarkHidden("inside")
+	cmd.Flags().BoolVar(&showProgress, "progress", false, "show progress lines (used inside the lab)")
+	_ = cmd.Flags().MarkHidden("progress")
+	cmd.Flags().BoolVar(&verbose, "verbose", false, "show every object of the plans; by default for_each instances are grouped")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "stop the lab after this long")
 	return cmd
 }
 
-func runDemoInside(cmd *cobra.Command, args []string, flags *planFlags) error {
+// firstWrite runs do once, before the first write to any writer it wraps.
+type firstWrite struct {
+	once sync.Once
+	do   func()
+}
+
+func (f *firstWrite) wrap(w io.Writer) io.Writer {
+	return writerFunc(func(b []byte) (int, error) {
+		f.once.Do(f.do)
+		return w.Write(b)
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
+
+func runDemoInside(cmd *cobra.Command, args []string, flags *planFlags, opts demo.Options) error {
 	var p *plan.Plan
 	var files map[string]*hcl.File
 	var diags hcl.Diagnostics
@@ -115,7 +159,7 @@ func runDemoInside(cmd *cobra.Command, args []string, flags *planFlags) error {
 	if p == nil {
 		return withCode(exitError, fmt.Errorf("the plan is invalid: %s", diag.Summary(diags)))
 	}
-	if err := demo.Run(cmd.OutOrStdout(), p); err != nil {
+	if err := demo.Run(cmd.OutOrStdout(), p, opts); err != nil {
 		return withCode(exitError, err)
 	}
 	return nil

@@ -8,12 +8,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hostnet/hostnet/hostnet/jsonout"
+	"github.com/hostnet/hostnet/hostnet/jsonout/schematest"
 	"github.com/hostnet/hostnet/hostnet/lab/labvirt"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
 )
@@ -210,7 +213,8 @@ func TestCLILibvirtNetworks(t *testing.T) {
 		code int
 		want string
 	}{
-		{[]string{"plan", "--detailed-exitcode", file}, 2, "+ create libvirt network tenant11"},
+		{[]string{"plan", "--detailed-exitcode", file}, 2, "+ create 3 libvirt network libvirt_network.tenant[10..12] (tenant10 … tenant12)"},
+		{[]string{"plan", "--detailed-exitcode", "--verbose", file}, 2, "+ create libvirt network tenant11"},
 		{[]string{"apply", "--auto-approve", file}, 0, "libvirt networks: 4 change(s) applied"},
 		{[]string{"plan", "--detailed-exitcode", file}, 0, "No libvirt network changes"},
 		{[]string{"destroy", "--auto-approve", file}, 0, "- delete libvirt network host"},
@@ -221,6 +225,88 @@ func TestCLILibvirtNetworks(t *testing.T) {
 		if code != st.code || !strings.Contains(out+errs, st.want) {
 			t.Fatalf("hostnet %s: exit %d (want %d), output lacks %q:\n%s%s", strings.Join(st.args, " "), code, st.code, st.want, out, errs)
 		}
+	}
+}
+
+// Every --json document of a plan's life (plan, apply, re-apply, status, destroy) matches
+// the schema and says what happened, with typed values; --detailed-exitcode tells changed
+// from unchanged for apply and destroy too; destroy names the libvirt networks it deleted.
+func TestCLIJSONDocuments(t *testing.T) {
+	labNICs(t, "52:54:00:00:0c:01", "52:54:00:00:0c:02")
+	file := filepath.Join(t.TempDir(), "plan.hcl")
+	os.WriteFile(file, []byte(netPlan), 0o644)
+	state := "--state-dir=" + t.TempDir()
+	step := func(wantCode int, args ...string) *jsonout.Document {
+		t.Helper()
+		code, out, errs := runCLI(t, args...)
+		if code != wantCode {
+			t.Fatalf("hostnet %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, wantCode, out, errs)
+		}
+		doc := schematest.Check(t, out)
+		if doc.ExitCode != code {
+			t.Fatalf("exit_code %d in the document, %d from the process", doc.ExitCode, code)
+		}
+		return doc
+	}
+
+	doc := step(2, "plan", "--json", "--detailed-exitcode", file)
+	c := doc.Changes
+	if !c.Changed || !c.Libvirt.Checked || c.Libvirt.Networks != 4 || c.Summary.Create < 10 {
+		t.Errorf("plan: %+v", c)
+	}
+	layers := map[string]int{}
+	for _, r := range c.Resources {
+		layers[r.Layer]++
+		if r.Address != "bond.bond0" {
+			continue
+		}
+		for _, a := range r.Attributes {
+			if a.Name == "miimon" && (a.Old != nil || a.New != float64(100)) {
+				t.Errorf("bond.bond0 miimon: %#v → %#v, want null → 100", a.Old, a.New)
+			}
+			if a.Name == "slaves" && !reflect.DeepEqual(a.New, []any{"uplink0", "uplink1"}) {
+				t.Errorf("bond.bond0 slaves: %#v", a.New)
+			}
+		}
+	}
+	if layers["libvirt"] != 4 || layers["kernel"] < 10 {
+		t.Errorf("resources by layer: %v", layers)
+	}
+
+	doc = step(2, "apply", "--json", "--auto-approve", "--detailed-exitcode", state, file)
+	if r := doc.Result; !r.Applied || r.KernelOperations == 0 || len(r.LibvirtNetworks) != 4 || r.Confirmation != nil {
+		t.Errorf("apply: %+v", r)
+	}
+	doc = step(0, "apply", "--json", "--auto-approve", "--detailed-exitcode", state, file)
+	if r := doc.Result; r.Applied || r.KernelOperations != 0 || doc.Changes.Changed {
+		t.Errorf("re-apply: %+v %+v", r, doc.Changes)
+	}
+	doc = step(0, "status", "--json", "--plan", file, state)
+	st := doc.Status
+	if len(st.Bonds) != 1 || st.Bonds[0].Name != "bond0" || len(st.Bonds[0].Slaves) != 2 || !st.PlanChecked || len(st.Drift) != 0 || st.PendingConfirmation != nil {
+		t.Errorf("status: %+v", st)
+	}
+	doc = step(2, "destroy", "--json", "--auto-approve", "--detailed-exitcode", state, file)
+	deleted := 0
+	for _, n := range doc.Result.LibvirtNetworks {
+		if n.Action == "delete" {
+			deleted++
+		}
+	}
+	if deleted != 4 || doc.Result.KernelOperations == 0 {
+		t.Errorf("destroy: %+v", doc.Result)
+	}
+	// The text destroy names them too.
+	step(2, "apply", "--json", "--auto-approve", "--detailed-exitcode", state, file)
+	if code, out, errs := runCLI(t, "destroy", "--auto-approve", state, file); code != 0 || !strings.Contains(out, "libvirt networks deleted (4): ") {
+		t.Errorf("destroy: exit %d\n%s%s", code, out, errs)
+	}
+	// A plan without networks says nothing about libvirt, also when no daemon answers.
+	plain := filepath.Join(t.TempDir(), "plain.hcl")
+	os.WriteFile(plain, []byte(cliPlan), 0o644)
+	down := "--libvirt-uri=qemu:///system?socket=/run/no-such-libvirtd.sock"
+	if code, out, errs := runCLI(t, "plan", down, plain); code != 0 || strings.Contains(out+errs, "libvirt") {
+		t.Errorf("plan without networks, libvirt down: exit %d\n%s%s", code, out, errs)
 	}
 }
 

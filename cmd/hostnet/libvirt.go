@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"io"
-
 	"github.com/spf13/cobra"
 
 	"github.com/hostnet/hostnet/hostnet/live"
@@ -36,43 +33,52 @@ func (n *networkPlan) close() {
 
 func (n *networkPlan) hasChanges() bool { return n != nil && !n.changes.Empty() }
 
-// planNetworks connects to libvirt and plans the networks of p (destroy: their removal).
-// With no planned networks an unreachable libvirt is only a note on stderr.
-func planNetworks(stderr io.Writer, p *plan.Plan, f *libvirtFlags, destroy bool) (*networkPlan, error) {
+// planNetworks connects to libvirt and plans the networks of p (destroy: their removal);
+// planned is how many networks the plan has. A plan without networks does not need
+// libvirt: when no daemon answers, the result is nil and nothing is said (there is nothing
+// to plan, and no daemon means no networks hostnet made either).
+func planNetworks(p *plan.Plan, f *libvirtFlags, destroy bool) (n *networkPlan, planned int, err error) {
 	desired, err := libvirtnet.Desired(p)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	conn, err := libvirtnet.Connect(f.uri)
 	if err != nil {
 		if len(desired) == 0 {
-			fmt.Fprintf(stderr, "Note: %v; the plan has no libvirt networks, so none were checked.\n", err)
-			return nil, nil
+			return nil, 0, nil
 		}
-		return nil, err
+		return nil, len(desired), err
 	}
-	n := &networkPlan{conn: conn}
+	n = &networkPlan{conn: conn}
 	if destroy {
 		st, err := conn.Read()
 		if err != nil {
 			conn.Close()
-			return nil, err
+			return nil, len(desired), err
 		}
 		n.changes = libvirtnet.DestroyChanges(desired, st)
-		return n, nil
+		return n, len(desired), nil
 	}
 	if _, n.changes, err = conn.Plan(desired); err != nil {
 		conn.Close()
-		return nil, err
+		return nil, len(desired), err
 	}
-	return n, nil
+	return n, len(desired), nil
+}
+
+// changesOf is the libvirt part for jsonout (nil when libvirt is not involved).
+func (n *networkPlan) changesOf() *libvirtnet.Changes {
+	if n == nil {
+		return nil
+	}
+	return n.changes
 }
 
 // apply runs the libvirt changes. Networks go on bridges the kernel has now: s is the live
 // state read after the kernel part was applied and verified, so a network is never started
 // on a missing bridge (libvirt itself would start it). A nil s is for destroy, which only
 // stops and undefines.
-func (n *networkPlan) apply(s *live.State) error {
+func (n *networkPlan) apply(s *live.State, prog *progress) error {
 	if !n.hasChanges() {
 		return nil
 	}
@@ -80,5 +86,8 @@ func (n *networkPlan) apply(s *live.State) error {
 	if s != nil {
 		exists = s.IsBridge
 	}
-	return libvirtnet.Apply(n.conn, n.changes, exists)
+	defer prog.done()
+	return libvirtnet.ApplyProgress(n.conn, n.changes, exists, func(done, total int) {
+		prog.steps("libvirt networks", done, total, "")
+	})
 }

@@ -16,17 +16,19 @@ import (
 	"github.com/hostnet/hostnet/hostnet/safe"
 )
 
-// Exit codes are stable: scripts and Ansible rely on them.
+// Exit codes are stable: scripts and Ansible rely on them (docs/json.md).
 const (
 	exitOK      = 0
 	exitError   = 1 // invalid plan, failed apply, bad usage
-	exitChanges = 2 // plan --detailed-exitcode: changes pending
+	exitChanges = 2 // --detailed-exitcode: plan has changes pending, apply/destroy changed something
 )
 
-// exitCodeError carries an exit code through cobra's error return.
+// exitCodeError carries an exit code (and, for --json, the error's kind) through cobra's
+// error return.
 type exitCodeError struct {
 	code int
 	err  error
+	kind string
 }
 
 func (e *exitCodeError) Error() string { return e.err.Error() }
@@ -40,8 +42,6 @@ func withCode(code int, err error) error {
 	return &exitCodeError{code: code, err: err}
 }
 
-var version = "dev"
-
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "hostnet",
@@ -52,10 +52,14 @@ networks guests attach to. It validates a host plan written in HCL against what 
 and the upstream switch really do, plans the changes against the live kernel, and applies
 them in order.
 
-Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
+Exit codes: 0 success, 1 error, 2 changes (plan, apply and destroy with
+--detailed-exitcode). With --json, validate, plan, apply, destroy, status and rollback print
+one JSON document on stdout, errors included (docs/json.md).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       readBuildInfo().short(),
 	}
+	root.SetVersionTemplate("hostnet {{.Version}}\n")
 	var nsName string
 	root.PersistentFlags().StringVar(&nsName, "netns", "",
 		"run in the named network namespace (as `ip netns exec NAME` would; /run/netns/NAME or an absolute path); the state directory defaults to "+
@@ -67,19 +71,8 @@ Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode).`,
 		return enterNetns(nsName)
 	}
 	root.AddCommand(newValidateCmd(), newPlanCmd(), newApplyCmd(), newDestroyCmd(), newStatusCmd(), newWatchCmd(), newLabCmd(), newVersionCmd())
-	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd())
+	root.AddCommand(newConfirmCmd(), newRollbackCmd(), newWatchdogCmd(), newDocsCmd())
 	return root
-}
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the hostnet version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "hostnet", version)
-		},
-	}
 }
 
 func main() {
@@ -109,6 +102,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "Error:", msg)
 		}
 		return ce.code
+	}
+	if usageJSON(args, stdout, err) {
+		return exitError
 	}
 	fmt.Fprintln(stderr, "Error:", err)
 	return exitError

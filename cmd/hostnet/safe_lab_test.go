@@ -19,6 +19,8 @@ import (
 	"github.com/vishvananda/netns"
 
 	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/jsonout"
+	"github.com/hostnet/hostnet/hostnet/jsonout/schematest"
 	"github.com/hostnet/hostnet/hostnet/lab/topo"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
@@ -350,6 +352,9 @@ func TestCLIDeadmanConfirmKeeps(t *testing.T) {
 	const timer = 8 * time.Second
 	_, wd, _ := l.startDeadmanApply(t, "changed", timer.String())
 	post := normalized(t)
+	if p := statusJSON(t, l.dir).PendingConfirmation; p == nil || p.WatchdogPID != wd || !strings.HasPrefix(p.Command, "apply ") {
+		t.Errorf("status --json: pending confirmation %+v, want the watchdog %d", p, wd)
+	}
 	code, out := hostnet(t, l.dir, nil, "confirm")
 	if code != 0 || !strings.Contains(out, "Confirmed") {
 		t.Fatalf("confirm: exit %d\n%s", code, out)
@@ -371,6 +376,19 @@ func TestCLIDeadmanConfirmKeeps(t *testing.T) {
 	if _, st := hostnet(t, l.dir, nil, "status"); strings.Contains(st, "Confirmation pending") {
 		t.Error("status still shows a pending confirmation")
 	}
+	if p := statusJSON(t, l.dir).PendingConfirmation; p != nil {
+		t.Errorf("status --json after confirm: %+v", p)
+	}
+}
+
+// statusJSON runs status --json as a process (stdout only) and checks it against the schema.
+func statusJSON(t *testing.T, dir string) *jsonout.Status {
+	t.Helper()
+	out, err := hostnetCmd(dir, nil, "status", "--json").Output()
+	if err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	return schematest.Check(t, string(out)).Status
 }
 
 // Probes: one that passes confirms at once; a gateway probe that passed before the apply
@@ -521,8 +539,12 @@ func TestCLICrashAtEveryStep(t *testing.T) {
 		if code != -1 {
 			t.Fatalf("k=%d: apply was not killed: exit %d\n%s", k, code, out)
 		}
-		if code, out := hostnet(t, l.dir, nil, "rollback"); code != 0 {
-			t.Fatalf("k=%d: rollback: exit %d\n%s", k, code, out)
+		rbOut, err := hostnetCmd(l.dir, nil, "rollback", "--json").Output()
+		if err != nil {
+			t.Fatalf("k=%d: rollback: %v\n%s", k, err, rbOut)
+		}
+		if rb := schematest.Check(t, string(rbOut)).Rollback; !rb.Complete || !strings.HasPrefix(rb.Snapshot.Command, "apply ") || len(rb.Snapshot.Links) == 0 {
+			t.Errorf("k=%d: rollback --json: %+v", k, rb)
 		}
 		if d := lineDiff(pre, normalized(t)); d != "" {
 			t.Fatalf("k=%d (%s): rollback did not restore:\n%s", k, ch.Steps()[k-1].Desc, d)

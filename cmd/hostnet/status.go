@@ -1,11 +1,14 @@
 package main
 
 import (
+	"fmt"
+
 	"github.com/spf13/cobra"
 
-	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/engine"
+	"github.com/hostnet/hostnet/hostnet/jsonout"
 	"github.com/hostnet/hostnet/hostnet/plan"
+	"github.com/hostnet/hostnet/hostnet/safe"
 	"github.com/hostnet/hostnet/hostnet/status"
 )
 
@@ -20,16 +23,17 @@ func newStatusCmd() *cobra.Command {
 		Long: `Status reads the live kernel state and shows each bond (mode, active slave, link
 monitoring, and per slave its MII state, role, speed and link failure count), the bridges with
 their ports, and the VLANs. With --plan it also lists the plan objects that differ from the
-kernel (drift). Status changes nothing.`,
+kernel (drift), and an apply --confirm-within that waits for 'hostnet confirm'. Status
+changes nothing.`,
 		Example: `  hostnet status
   hostnet status --plan /etc/hostnet/
-  hostnet status --json | jq '.bonds[] | {name, active_slave}'`,
+  hostnet status --json | jq '.status.bonds[] | {name, active_slave}'`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: jsonRunE("status", &asJSON, func(cmd *cobra.Command, _ []string, doc *jsonout.Document) error {
 			var p *plan.Plan
 			if planPath != "" {
 				var err error
-				if p, err = loadForHost(cmd.ErrOrStderr(), planPath, &flags); err != nil {
+				if p, err = loadForHost(cmd.ErrOrStderr(), planPath, &flags, doc); err != nil {
 					return err
 				}
 			}
@@ -43,17 +47,21 @@ kernel (drift). Status changes nothing.`,
 					return withCode(exitError, err)
 				}
 			}
-			printPending(cmd, stateDir, asJSON)
+			pending, _ := safe.LoadPending(safe.StateDir(stateDir))
 			r := status.Build(s, drift)
-			if asJSON {
-				return diag.WriteJSON(cmd.OutOrStdout(), r)
+			if doc != nil {
+				doc.Status = jsonout.StatusOf(r, pending)
+				return nil
+			}
+			if pending != nil {
+				fmt.Fprintf(cmd.OutOrStdout(), "Confirmation pending: %s.\n", pending.Describe())
 			}
 			return status.WriteText(cmd.OutOrStdout(), r)
-		},
+		}),
 	}
 	flags.register(cmd)
 	cmd.Flags().StringVar(&planPath, "plan", "", "compare with this plan and list the drift")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as one JSON document on stdout, errors included (docs/json.md)")
 	addStateDirFlag(cmd, &stateDir)
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hostnet/hostnet/hostnet/diag"
+	"github.com/hostnet/hostnet/hostnet/jsonout"
 	"github.com/hostnet/hostnet/hostnet/plan"
 	"github.com/hostnet/hostnet/hostnet/validate"
 )
@@ -45,15 +46,6 @@ func validated(p *plan.Plan, files map[string]*hcl.File, diags hcl.Diagnostics) 
 	return p, files, diags
 }
 
-// jsonValidation is one plan's result in `validate --json`.
-type jsonValidation struct {
-	Path         string                `json:"path"`
-	Valid        bool                  `json:"valid"`
-	ErrorCount   int                   `json:"error_count"`
-	WarningCount int                   `json:"warning_count"`
-	Diagnostics  []diag.JSONDiagnostic `json:"diagnostics"`
-}
-
 func newValidateCmd() *cobra.Command {
 	var flags planFlags
 	var asJSON bool
@@ -71,13 +63,12 @@ plan is free of errors (warnings are printed), 1 otherwise.`,
   hostnet validate /etc/hostnet/
   hostnet validate examples/*/
   hostnet validate --var-file hv1.vars.hcl --var mtu=9000 site/
-  hostnet validate --json plan.hcl | jq '.[0].diagnostics'`,
-		RunE: func(cmd *cobra.Command, args []string) error {
+  hostnet validate --json plan.hcl | jq '.plans[0].diagnostics[] | {rule, summary}'`,
+		RunE: jsonRunE("validate", &asJSON, func(cmd *cobra.Command, args []string, doc *jsonout.Document) error {
 			if len(args) == 0 {
 				args = []string{"."}
 			}
 			out := cmd.OutOrStdout()
-			var reports []jsonValidation
 			failed := 0
 			for _, path := range args {
 				_, files, diags := loadAndValidate(path, flags.options())
@@ -85,8 +76,9 @@ plan is free of errors (warnings are printed), 1 otherwise.`,
 				if nErr > 0 {
 					failed++
 				}
-				if asJSON {
-					reports = append(reports, jsonValidation{Path: path, Valid: nErr == 0, ErrorCount: nErr, WarningCount: nWarn, Diagnostics: diag.ToJSON(files, diags)})
+				if doc != nil {
+					doc.Plans = append(doc.Plans, jsonout.PlanValidation{Path: path, Valid: nErr == 0, ErrorCount: nErr, WarningCount: nWarn,
+						Diagnostics: jsonout.Diagnostics(files, diags)})
 					continue
 				}
 				if err := diag.WriteText(out, files, diags, 100); err != nil {
@@ -98,18 +90,16 @@ plan is free of errors (warnings are printed), 1 otherwise.`,
 					fmt.Fprintf(out, "%s: the plan is invalid: %s.\n", path, diag.Summary(diags))
 				}
 			}
-			if asJSON {
-				if err := diag.WriteJSON(out, reports); err != nil {
-					return err
-				}
-			}
 			if failed > 0 {
+				if doc != nil {
+					return withKind(jsonout.ErrInvalidPlan, fmt.Errorf("%d of %d plans are invalid", failed, len(args)))
+				}
 				return withCode(exitError, nil)
 			}
 			return nil
-		},
+		}),
 	}
 	flags.register(cmd)
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the diagnostics as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the diagnostics as one JSON document on stdout (docs/json.md)")
 	return cmd
 }

@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hostnet/hostnet/hostnet/jsonout"
+	"github.com/hostnet/hostnet/hostnet/jsonout/schematest"
 )
 
 func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -90,10 +92,8 @@ func TestValidateReportsEveryError(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("--json exit %d", code)
 	}
-	var reports []jsonValidation
-	if err := json.Unmarshal([]byte(out), &reports); err != nil {
-		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
-	}
+	doc := schematest.Check(t, out)
+	reports := doc.Plans
 	var got []string
 	for _, d := range reports[0].Diagnostics {
 		if d.Severity == "error" {
@@ -107,6 +107,16 @@ func TestValidateReportsEveryError(t *testing.T) {
 	if reports[0].Valid || reports[0].ErrorCount != 3 {
 		t.Errorf("report: %+v", reports[0])
 	}
+	if doc.ExitCode != 1 || doc.Error == nil || doc.Error.Kind != "invalid_plan" {
+		t.Errorf("document: exit %d, error %+v", doc.ExitCode, doc.Error)
+	}
+	var rules []string
+	for _, d := range reports[0].Diagnostics {
+		rules = append(rules, d.Rule)
+	}
+	if want := "option-mode vlan-id-range decode.invalid-address"; strings.Join(rules, " ") != want {
+		t.Errorf("rules %q, want %q", strings.Join(rules, " "), want)
+	}
 }
 
 func TestValidateMissingPath(t *testing.T) {
@@ -117,7 +127,48 @@ func TestValidateMissingPath(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
-	if code, out, _ := runCLI(t, "version"); code != 0 || !strings.HasPrefix(out, "hostnet ") {
+	code, out, _ := runCLI(t, "version")
+	if code != 0 || !strings.HasPrefix(out, "hostnet ") {
 		t.Fatalf("exit %d: %q", code, out)
+	}
+	for _, want := range []string{"revision: ", "go: go1.", "json format: " + jsonout.FormatVersion} {
+		if !strings.Contains(out, want) {
+			t.Errorf("version lacks %q:\n%s", want, out)
+		}
+	}
+	code, short, _ := runCLI(t, "--version")
+	if code != 0 || !strings.HasPrefix(short, "hostnet ") || strings.Count(short, "\n") != 1 {
+		t.Fatalf("--version: exit %d: %q", code, short)
+	}
+}
+
+// One run reports the errors of every block: a missing variable, an unknown argument, a
+// bad value, a rule of validation, undeclared references (and the other errors of the
+// blocks that have them), a bad address, a bad route; and nothing that only follows from
+// another error (the bond with the misspelt option is not also "without monitoring").
+func TestValidateErrorsInEveryBlock(t *testing.T) {
+	code, out, _ := runCLI(t, "validate", "--json", "testdata/errors-in-every-block.hcl")
+	doc := schematest.Check(t, out)
+	if code != 1 || len(doc.Plans) != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	var got []string
+	for _, d := range doc.Plans[0].Diagnostics {
+		got = append(got, strconv.Itoa(d.Range.Start.Line)+" "+d.Rule)
+	}
+	want := []string{
+		"1 decode.no-value-for-required-variable",
+		"4 decode.unsupported-argument",
+		"7 decode.invalid-mac-address",
+		"11 option-mode",
+		"14 decode.reference-to-undeclared-nic",
+		"15 decode.invalid-value-for-mode",
+		"19 vlan-id-range",
+		"22 decode.reference-to-undeclared-bond",
+		"23 decode.invalid-address",
+		"28 decode.invalid-ip-address",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -39,7 +39,7 @@ to stderr.`,
   hostnet watch --json /etc/hostnet/ 2>>/var/log/hostnet-watch.log`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), &flags)
+			p, err := loadForHost(cmd.ErrOrStderr(), argOr(args, "."), &flags, nil)
 			if err != nil {
 				return err
 			}

@@ -165,9 +165,11 @@ type Range struct {
 // JSONDiagnostic is the machine form of one diagnostic, shaped as terraform validate -json.
 type JSONDiagnostic struct {
 	Severity string `json:"severity"`
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail,omitempty"`
-	Range    *Range `json:"range,omitempty"`
+	// Rule identifies the check that produced the diagnostic (see RuleOf).
+	Rule    string `json:"rule"`
+	Summary string `json:"summary"`
+	Detail  string `json:"detail,omitempty"`
+	Range   *Range `json:"range,omitempty"`
 	// Source is the text of the first line of the range, for tools without the files.
 	Source string `json:"source,omitempty"`
 }
@@ -176,7 +178,7 @@ type JSONDiagnostic struct {
 func ToJSON(files map[string]*hcl.File, diags hcl.Diagnostics) []JSONDiagnostic {
 	out := make([]JSONDiagnostic, 0, len(diags))
 	for _, d := range diags {
-		j := JSONDiagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		j := JSONDiagnostic{Severity: "error", Rule: RuleOf(d), Summary: d.Summary, Detail: d.Detail}
 		if d.Severity == hcl.DiagWarning {
 			j.Severity = "warning"
 		}
@@ -207,6 +209,36 @@ func sourceLine(files map[string]*hcl.File, r hcl.Range) string {
 		end++
 	}
 	return string(src[start:end])
+}
+
+// Ruled is carried in Diagnostic.Extra by diagnostics that come from a named rule (the
+// validation rules, see hostnet/validate.RuleID).
+type Ruled interface{ Rule() string }
+
+// RuleOf identifies the check behind a diagnostic: the rule id in Extra when it has one,
+// otherwise "decode." followed by its summary in lower case with dashes (the decoder's
+// and HCL's diagnostics, e.g. "decode.unsupported-argument").
+func RuleOf(d *hcl.Diagnostic) string {
+	if r, ok := d.Extra.(Ruled); ok && r.Rule() != "" {
+		return r.Rule()
+	}
+	var b strings.Builder
+	dash := false
+	for _, c := range strings.ToLower(d.Summary) {
+		if (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(c)
+			dash = false
+		} else {
+			dash = true
+		}
+	}
+	if b.Len() == 0 {
+		return "decode"
+	}
+	return "decode." + b.String()
 }
 
 // WriteJSON writes a report of one or more plans' diagnostics.

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,9 @@ func (e *NotConvergedError) Error() string {
 			default:
 				lines = append(lines, fmt.Sprintf("%s: %s is %s, the plan wants %s", c.Address, a.Name, a.Old, a.New))
 			}
+			if a.Why != "" {
+				lines[len(lines)-1] += " (" + a.Why + ")"
+			}
 		}
 	}
 	return "the kernel did not take the whole plan: " + strings.Join(lines, "; ")
@@ -129,13 +133,35 @@ func Apply(ctx context.Context, ns netns.NsHandle, ch *Changes) (*Report, error)
 	rep.Message = fmt.Sprintf("applied %d steps", rep.Steps)
 	if again.HasChanges() {
 		rep.Unconverged = again.ChangedObjects()
+		explainDowned(rep.Unconverged, ch.downed)
 		rep.Message += ", not converged"
 		return rep, &NotConvergedError{Changes: rep.Unconverged}
 	}
 	return rep, nil
 }
 
+// ProgressFunc is told how far an Apply is: done of total kernel operations, and the phase
+// of the next one. It runs on the applying goroutine, after each batch: keep it cheap.
+type ProgressFunc func(done, total int, phase Phase)
+
+type progressKey struct{}
+
+// WithProgress returns a context whose Apply reports its progress to f (a terminal's
+// progress line). Progress is optional, so it travels in the context rather than in
+// every caller's arguments.
+func WithProgress(ctx context.Context, f ProgressFunc) context.Context {
+	return context.WithValue(ctx, progressKey{}, f)
+}
+
+func progressOf(ctx context.Context) ProgressFunc {
+	if f, ok := ctx.Value(progressKey{}).(ProgressFunc); ok && f != nil {
+		return f
+	}
+	return func(int, int, Phase) {}
+}
+
 func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep *Report) error {
+	progress := progressOf(ctx)
 	r := newResolver(ch.state)
 	steps := ch.steps
 	n := BatchSize
@@ -146,6 +172,7 @@ func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		progress(start, len(steps), steps[start].Phase)
 		if o := &steps[start].op; o.sysctl() {
 			// A sysctl write runs on its own, after the requests before it are answered
 			// (the bridge it names exists by then).
@@ -214,5 +241,31 @@ func run(ctx context.Context, c *live.Conn, ns netns.NsHandle, ch *Changes, rep 
 		}
 		start = end
 	}
+	progress(len(steps), len(steps), PhaseFinal)
 	return nil
+}
+
+// explainDowned says why an IPv6 address, a gateway or a route is missing after an apply
+// that set links down and up (a bond replace): the kernel removed it with the link, and
+// adding it back did not hold.
+func explainDowned(objs []Change, downed []string) {
+	if len(downed) == 0 {
+		return
+	}
+	links := strings.Join(downed, ", ")
+	for k := range objs {
+		c := &objs[k]
+		for j := range c.Attrs {
+			a := &c.Attrs[j]
+			if a.Old != "" || a.New == "" {
+				continue
+			}
+			switch {
+			case a.Name == "address" && strings.Contains(a.New, ":") && slices.Contains(downed, c.Name):
+				a.Why = c.Name + " went down and up in this apply, and " + whyIPv6Gone + " unless keep_addr_on_down is set"
+			case a.Name == "gateway" || a.Name == "route":
+				a.Why = links + " went down and up in this apply, and " + whyRouteGone
+			}
+		}
+	}
 }

@@ -52,6 +52,8 @@ type AttrChange struct {
 	// Needs says what the change forces, e.g. "bond down and slaves released"; empty for
 	// changes made in place.
 	Needs string `json:"needs,omitempty"`
+	// Why explains an attribute the kernel did not take, when the apply knows the cause.
+	Why string `json:"why,omitempty"`
 }
 
 // Change is the planned change of one object.
@@ -91,6 +93,7 @@ type Changes struct {
 	plan    *plan.Plan
 	state   *live.State
 	destroy bool
+	downed  []string // links the steps set down and up again (differ.downed), for NotConvergedError
 }
 
 // HasChanges reports whether applying would change anything.

@@ -51,6 +51,9 @@ type bondDiff struct {
 	link       *live.Link // nil: created
 	opts       []bonding.ID
 	disruptive bool
+	// macNeedsDown: the planned mac is the 802.3ad actor system id, taken only by a bond
+	// without slaves.
+	macNeedsDown bool
 }
 
 type delItem struct {
@@ -73,6 +76,10 @@ type differ struct {
 	fdbBy      map[int][]live.FDBEntry // s.FDB by bridge ifindex, built on first use
 	defaults   map[int][]int           // main-table default routes by OIF, as indexes into s.Routes
 	routeBy    map[routeKey][]int      // s.Routes by table, destination and metric
+	// downed holds the live ifindexes of links the apply sets down and up again (a bond
+	// replace, and the VLANs on it, which the kernel takes down with it; a NIC rename): the
+	// kernel removes their IPv6 addresses and the routes through them, which are added back.
+	downed map[int]bool
 
 	objects []Change
 	steps   []Step
@@ -96,6 +103,7 @@ func newDiffer(p *plan.Plan, s *live.State) (*differ, error) {
 		gone:       map[int]bool{},
 		withMaster: map[string]bool{},
 		keptRoute:  map[int]bool{},
+		downed:     map[int]bool{},
 	}
 	d.indexRoutes()
 	return d, nil
@@ -219,6 +227,11 @@ func (d *differ) changes() *Changes {
 	}
 	sort.SliceStable(d.steps, func(i, j int) bool { return d.steps[i].Phase < d.steps[j].Phase })
 	c := &Changes{Objects: d.objects, steps: d.steps, plan: d.p, state: d.s}
+	for _, l := range d.s.Links {
+		if d.downed[l.Index] {
+			c.downed = append(c.downed, l.Name)
+		}
+	}
 	if c.Objects == nil {
 		c.Objects = []Change{}
 	}
@@ -398,10 +411,44 @@ func (d *differ) addrs(i plan.Interface, ch *Change, l *live.Link) {
 		}
 	}
 	for _, p := range c.Addresses {
-		if !have[p] {
+		switch {
+		case !have[p]:
 			ch.Attrs = append(ch.Attrs, AttrChange{Name: "address", New: p.String()})
 			d.step(PhaseAddrs, Addr(i), "add address "+p.String()+" to "+d.name[i],
 				op{kind: opAddrAdd, link: d.name[i], prefix: p})
+		case p.Addr().Is6() && d.downed[l.Index]:
+			d.step(PhaseAddrs, Addr(i), "add address "+p.String()+" to "+d.name[i]+" again ("+whyIPv6Gone+")",
+				op{kind: opAddrAdd, link: d.name[i], prefix: p, again: true})
+		}
+	}
+}
+
+// Why an address or a route is added back after a link went down and up: the kernel
+// removes a link's IPv6 addresses (addrconf_ifdown, unless keep_addr_on_down) and every
+// route through it (IPv4 and IPv6) when the link goes down; IPv4 addresses stay, and their
+// prefix routes come back with the link.
+const (
+	whyIPv6Gone  = "the kernel removes IPv6 addresses from a link that goes down"
+	whyRouteGone = "the kernel deletes the routes through a link that goes down"
+)
+
+// readdRoute adds back a route the plan keeps whose link goes down and up in this apply.
+func (d *differ) readdRoute(obj string, lr *live.Route, via string) {
+	d.step(PhaseRoutes, obj, "add route "+lr.Dst.String()+" "+via+" again ("+whyRouteGone+")",
+		op{kind: opRouteAdd, again: true, route: &routeSpec{Dst: lr.Dst, Gateway: lr.Gateway, Dev: d.s.Name(lr.OIF),
+			Metric: lr.Priority, Table: lr.Table, Protocol: live.RouteProtocol}})
+}
+
+// markDowned records that l goes down and up in this apply, with the VLANs stacked on it:
+// the kernel sets a VLAN down with its real device (vlan_device_event, NETDEV_DOWN).
+func (d *differ) markDowned(l *live.Link) {
+	if d.downed[l.Index] {
+		return
+	}
+	d.downed[l.Index] = true
+	for _, u := range d.s.Uppers(l) {
+		if u.Kind == "vlan" && u.ParentIndex == l.Index {
+			d.markDowned(u)
 		}
 	}
 }
@@ -486,6 +533,9 @@ func (d *differ) gateway(i plan.Interface, ch *Change, l *live.Link) {
 			if gw.IsValid() && r.Gateway == gw && r.Priority == metricFor(r.Dst, 0) {
 				matched = true
 				d.keptRoute[k] = true
+				if d.downed[l.Index] {
+					d.readdRoute(Addr(i), &d.s.Routes[k], "via "+gw.String())
+				}
 				continue
 			}
 			if r.Protocol == live.RouteProtocol {
@@ -554,6 +604,7 @@ func (d *differ) nic(n *plan.NIC) {
 	}
 	renamed := name != l.Name
 	if renamed {
+		d.markDowned(l)
 		ch.Attrs = append(ch.Attrs, AttrChange{Name: "name", Old: l.Name, New: name, Needs: "link down"})
 		ch.Flaps = append(ch.Flaps, l.Name)
 		d.step(PhaseNICs, obj, "set "+l.Name+" down", op{kind: opLinkSet, link: l.Name, up: ptr(false)})
@@ -599,6 +650,15 @@ func (d *differ) planBond(b *plan.Bond) {
 		if id != bonding.OptActiveSlave && (o.NoSlaves || o.IfDown) {
 			bd.disruptive = true
 		}
+	}
+	if b.MAC != nil && !slices.Equal(l.MAC, b.MAC) && mode == bonding.LACP && !want.IsSet(bonding.OptADActorSystem) {
+		// The 802.3ad actor system id is the bond's MAC as it is when the first slave is
+		// enslaved (bond_3ad_initialize); a MAC set later never reaches the LACPDUs.
+		bd.macNeedsDown = true
+		bd.disruptive = true
+	}
+	if bd.disruptive {
+		d.markDowned(l)
 	}
 }
 
@@ -686,17 +746,32 @@ func (d *differ) bond(b *plan.Bond) {
 		for _, s := range d.s.Slaves(l) {
 			d.step(PhaseBonds, obj, "release "+s.Name+" from "+b.Name, op{kind: opLinkSet, link: s.Name, master: ptr("")})
 		}
-		d.step(PhaseBonds, obj, "set "+optList(bd.opts, want), op{kind: opLinkSet, link: b.Name, linkKind: "bond",
-			data: bondData(bd.opts, want, &l.Bond.Reported, false)})
+		d.resetLACPRate(b, &ch, l)
+		if len(bd.opts) > 0 {
+			d.step(PhaseBonds, obj, "set "+optList(bd.opts, want), op{kind: opLinkSet, link: b.Name, linkKind: "bond",
+				data: bondData(bd.opts, want, &l.Bond.Reported, false)})
+		}
+		// MTU and MAC before the slaves: the slaves take them on enslave, and in 802.3ad
+		// the first enslave makes the MAC the LACP actor system id.
+		d.common(b, &ch, l, false)
+		if bd.macNeedsDown {
+			for k := range ch.Attrs {
+				if ch.Attrs[k].Name == "mac" {
+					ch.Attrs[k].Needs = NeedsBondDown
+				}
+			}
+		}
 		for _, s := range b.Slaves {
 			d.enslave(b, s, nil, &ch)
 		}
 		d.step(PhaseBonds, obj, "set "+b.Name+" up", op{kind: opLinkSet, link: b.Name, up: ptr(true)})
-		d.common(b, &ch, l, false)
 		d.activeSlave(b, true)
 		ch.Action = Replace
-		if len(bd.opts) > 0 {
+		switch {
+		case len(bd.opts) > 0:
 			ch.Reason = "options the kernel changes only with the bond down and without slaves"
+		case bd.macNeedsDown:
+			ch.Reason = "an 802.3ad bond takes a new MAC as its LACP actor system only without slaves"
 		}
 		d.finish(ch)
 		return
@@ -717,6 +792,22 @@ func (d *differ) bond(b *plan.Bond) {
 	d.setUp(b, &ch, l, false)
 	d.activeSlave(b, false)
 	d.finish(ch)
+}
+
+// resetLACPRate puts lacp_rate back to slow before a bond leaves 802.3ad: the kernel keeps
+// the value in other modes, unused and unreported (and refuses to set it there), so a later
+// return to 802.3ad would bring back a fast rate that neither the plan nor a diff shows.
+func (d *differ) resetLACPRate(b *plan.Bond, ch *Change, l *live.Link) {
+	have := &l.Bond.Options
+	slow := bonding.DefaultFor(bonding.OptLACPRate, bonding.LACP)
+	if have.Mode() != bonding.LACP || b.Options.Mode() == bonding.LACP || have.Num(bonding.OptLACPRate) == slow {
+		return
+	}
+	v := bonding.Value{Num: slow}
+	ch.Attrs = append(ch.Attrs, AttrChange{Name: "lacp_rate", Old: have.Get(bonding.OptLACPRate).Format(bonding.OptLACPRate),
+		New: v.Format(bonding.OptLACPRate), Needs: "reset while still 802.3ad: the kernel keeps it, unused, in other modes"})
+	d.step(PhaseBonds, Addr(b), "reset lacp_rate=slow before leaving 802.3ad", op{kind: opLinkSet, link: b.Name, linkKind: "bond",
+		data: []attr{bondAttr(bonding.OptLACPRate, v)}})
 }
 
 func optList(ids []bonding.ID, want *bonding.Options) string {
@@ -1087,6 +1178,9 @@ func (d *differ) routes() {
 			if lr.Gateway == r.Via && (dev == "" || lr.OIF == devIdx) {
 				exact = true
 				d.keptRoute[k] = true
+				if d.downed[lr.OIF] {
+					d.readdRoute(obj, &d.s.Routes[k], routeText(lr.Gateway, d.s.Name(lr.OIF)))
+				}
 				continue
 			}
 			if lr.Protocol == live.RouteProtocol {

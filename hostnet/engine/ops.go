@@ -75,6 +75,10 @@ type op struct {
 	fdb    *fdbSpec     // FDB ops: link is the port
 	vlans  *vlanSpec    // bridge VLAN ops: link is the port or the bridge (self)
 	on     bool         // opARPNotify
+	// again marks an address or route added back after its link went down and up in the
+	// same apply (the kernel removes them); EEXIST means the kernel kept it
+	// (keep_addr_on_down) and is no error.
+	again bool
 }
 
 // fdbSpec is a static entry of a bridge's forwarding database.
@@ -109,6 +113,8 @@ func (o *op) tolerated(err error) bool {
 		return errors.Is(err, unix.ENOENT)
 	case opVLANDel:
 		return errors.Is(err, unix.ENOENT)
+	case opAddrAdd, opRouteAdd:
+		return o.again && errors.Is(err, unix.EEXIST)
 	}
 	return false
 }

@@ -380,6 +380,10 @@ func parseLinkInfo(l *Link, info []byte) {
 				s.AggregatorID = u16(v)
 			case unix.IFLA_BOND_SLAVE_PRIO:
 				s.Prio = int32(u32(v))
+			case unix.IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE:
+				s.ADActorState = u8(v)
+			case unix.IFLA_BOND_SLAVE_AD_PARTNER_OPER_PORT_STATE:
+				s.ADPartnerState = uint8(u16(v)) // a u16 on the wire; the state is 8 bits
 			}
 		})
 		l.BondSlave = s

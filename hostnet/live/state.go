@@ -137,6 +137,11 @@ type BondSlave struct {
 	QueueID          uint16
 	Prio             int32
 	AggregatorID     uint16
+	// 802.3ad port state bits (IEEE 802.1AX actor/partner state: activity, timeout,
+	// aggregation, synchronization, collecting, distributing, defaulted, expired) of this
+	// port and of its partner; zero outside 802.3ad.
+	ADActorState   uint8
+	ADPartnerState uint8
 }
 
 // Addr is one interface address.

@@ -41,6 +41,12 @@ type node struct {
 	nested     map[string][]*hcl.BodyContent // nested blocks' contents by type
 	deps       []*node
 	value      cty.Value // the block's value for references: one object, or a map of them
+	// incomplete: the block's body has errors (an unknown or missing argument); its
+	// range goes to Plan.Incomplete.
+	incomplete bool
+	// broken: the block uses each without for_each; it is not evaluated, and the blocks
+	// that refer to it see an unknown value (and are left out without further errors).
+	broken bool
 }
 
 func (n *node) addr() string { return n.typ + "." + n.label }
@@ -54,6 +60,8 @@ type decoder struct {
 	ifs   map[string]Interface // interface objects by instance address
 	// pending is the object the current instance built; it joins the plan if clean.
 	pending any
+	// ghosts are references to undeclared objects, by type and label (see ghost).
+	ghosts map[string]map[string]bool
 }
 
 func (d *decoder) errorf(rng *hcl.Range, summary, detail string, args ...any) {
@@ -81,19 +89,30 @@ func (d *decoder) decode(bodies, varBodies []hcl.Body, assigns []string) *Plan {
 			}
 		}
 	}
+	// Every stage runs even after errors, so that one run reports the errors of every
+	// block: a variable without a valid value and a reference to an undeclared object are
+	// unknown values; the objects that use them report their other errors and are left
+	// out of the plan (get treats unknown values so), the others are decoded and
+	// validated. Only a reference cycle stops here: there is no order to evaluate in.
 	d.decodeVariables(varBlocks, varBodies, assigns)
-	if d.diags.HasErrors() {
-		return d.plan
-	}
 	for _, b := range hostBlocks {
 		d.decodeHost(b)
 	}
 	for _, b := range switchBlocks {
 		d.decodeSwitch(b)
 	}
+	for _, n := range d.order {
+		if n.incomplete {
+			r := n.block.DefRange
+			if body, ok := n.block.Body.(*hclsyntax.Body); ok {
+				r = hcl.RangeBetween(r, body.SrcRange)
+			}
+			d.plan.Incomplete = append(d.plan.Incomplete, r)
+		}
+	}
 	d.linkDeps()
 	order := d.sortNodes()
-	if d.diags.HasErrors() {
+	if order == nil && len(d.order) > 0 {
 		return d.plan
 	}
 	d.evaluate(order)
@@ -149,13 +168,16 @@ func (d *decoder) addNode(b *hcl.Block) {
 	content, diags := b.Body.Content(schema)
 	d.diags = append(d.diags, diags...)
 	n.content = content
+	n.incomplete = diags.HasErrors()
 	for _, nb := range content.Blocks {
 		c, diags := nb.Body.Content(nestedSchemas[nb.Type])
 		d.diags = append(d.diags, diags...)
 		n.nested[nb.Type] = append(n.nested[nb.Type], c)
+		n.incomplete = n.incomplete || diags.HasErrors()
 	}
 	if a := content.Attributes["for_each"]; a != nil && !forEachTypes[b.Type] {
 		d.errorf(a.NameRange.Ptr(), "for_each not allowed here", "for_each works on vlan, bridge and libvirt_network blocks; a %s block declares one object.", b.Type)
+		n.incomplete = true
 	}
 	d.nodes[n.addr()] = n
 	d.order = append(d.order, n)
@@ -181,6 +203,12 @@ func (n *node) attributes() []*hcl.Attribute {
 // linkDeps turns references in each block into graph edges, reporting references to
 // blocks that do not exist and misuse of each.*.
 func (d *decoder) linkDeps() {
+	var ghostVars []string
+	defer func() {
+		for _, v := range ghostVars {
+			d.vars[v] = cty.DynamicVal // reported: unknown, so its users are left out quietly
+		}
+	}()
 	isType := map[string]bool{}
 	for _, t := range objectTypes {
 		isType[t] = true
@@ -194,30 +222,37 @@ func (d *decoder) linkDeps() {
 				switch {
 				case root == "each":
 					if forEach == nil {
+						n.broken = true
 						d.errorf(tr.SourceRange().Ptr(), "each is only valid with for_each", "each.key and each.value refer to the current element of for_each; %s has no for_each.", n.addr())
 					} else if a == forEach {
+						n.broken = true
 						d.errorf(tr.SourceRange().Ptr(), "Invalid for_each", "for_each cannot refer to each itself.")
 					}
 				case root == "var":
 					if len(tr) < 2 {
+						n.broken = true
 						d.errorf(tr.SourceRange().Ptr(), "Invalid reference", "Write var.<name> to use a variable.")
 					} else if name, ok := tr[1].(hcl.TraverseAttr); ok {
 						if _, declared := d.vars[name.Name]; !declared {
+							ghostVars = append(ghostVars, name.Name)
 							d.errorf(tr.SourceRange().Ptr(), "Reference to undeclared variable", "No variable %q is declared. Add a variable %q {} block.", name.Name, name.Name)
 						}
 					}
 				case isType[root]:
 					if len(tr) < 2 {
+						n.broken = true
 						d.errorf(tr.SourceRange().Ptr(), "Invalid reference", "A reference to a %s needs its label, as in %s.<label>.", root, root)
 						continue
 					}
 					name, ok := tr[1].(hcl.TraverseAttr)
 					if !ok {
+						n.broken = true
 						d.errorf(tr.SourceRange().Ptr(), "Invalid reference", "Write %s.<label>.", root)
 						continue
 					}
 					target, ok := d.nodes[root+"."+name.Name]
 					if !ok {
+						d.ghost(root, name.Name)
 						d.errorf(tr.SourceRange().Ptr(), "Reference to undeclared "+root, "No %s %q is declared in this plan.%s", root, name.Name, d.suggest(root, name.Name))
 						continue
 					}
@@ -229,6 +264,18 @@ func (d *decoder) linkDeps() {
 			}
 		}
 	}
+}
+
+// ghost makes a reference to an undeclared object (reported) evaluate to an unknown value,
+// so the block that has it still reports its other errors, and is left out of the plan.
+func (d *decoder) ghost(typ, label string) {
+	if d.ghosts == nil {
+		d.ghosts = map[string]map[string]bool{}
+	}
+	if d.ghosts[typ] == nil {
+		d.ghosts[typ] = map[string]bool{}
+	}
+	d.ghosts[typ][label] = true
 }
 
 func (d *decoder) suggest(typ, label string) string {
@@ -337,44 +384,123 @@ func (d *decoder) decodeVariables(blocks []*hcl.Block, files []hcl.Body, assigns
 			d.vars[name] = d.convertVar(name, v, ty, a.Expr.Range())
 		}
 	}
+	failed := map[string]bool{}
 	for _, as := range assigns {
 		name, raw, ok := strings.Cut(as, "=")
 		name = strings.TrimSpace(name)
 		if !ok || name == "" {
-			d.errorf(nil, "Invalid -var", "%q is not NAME=VALUE.", as)
+			d.errorf(nil, "Invalid --var", "--var %q is not NAME=VALUE (e.g. --var mtu=9000).", as)
 			continue
 		}
 		ty, declared := types[name]
 		if !declared {
-			d.errorf(nil, "Undeclared variable", "-var %s: the plan declares no variable %q.", name, name)
+			hint := ""
+			if s := nameSuggestion(name, keysOf(types)); s != "" {
+				hint = fmt.Sprintf(" Did you mean %q?", s)
+			}
+			d.errorf(nil, "Undeclared variable", "--var %s: the plan declares no variable %q.%s", name, name, hint)
 			continue
 		}
-		v := cty.StringVal(raw)
-		if !ty.Equals(cty.String) && !ty.Equals(cty.DynamicPseudoType) {
-			// Non-string values are HCL expressions, as with terraform -var.
-			expr, diags := hclsyntax.ParseExpression([]byte(raw), "-var "+name, hcl.InitialPos)
-			if diags.HasErrors() {
-				d.diags = append(d.diags, diags...)
-				continue
-			}
-			v, diags = expr.Value(nil)
-			d.diags = append(d.diags, diags...)
+		rng := hcl.Range{Filename: "--var " + name}
+		if v, ok := d.varFromFlag(name, raw, ty, rng); ok {
+			d.vars[name] = v
+		} else {
+			failed[name] = true // reported: not "no value" as well
 		}
-		d.vars[name] = d.convertVar(name, v, ty, hcl.Range{Filename: "-var " + name})
 	}
 	for name, v := range d.vars {
-		if v.IsNull() {
+		if v.IsNull() && !failed[name] {
 			r := ranges[name]
-			d.errorf(&r, "No value for required variable", "Variable %q has no default: give it with -var %s=VALUE or in a -var-file.", name, name)
+			d.errorf(&r, "No value for required variable", "Variable %q has no default: give it with --var %s=VALUE or in a --var-file FILE.", name, name)
+		}
+		if (v.IsNull() && types[name] != cty.NilType) || failed[name] {
+			// Reported: unknown from here on, so the blocks that use it are left out
+			// and the others still decode and validate.
+			d.vars[name] = cty.UnknownVal(types[name])
 		}
 	}
+}
+
+// varFromFlag converts the text of --var NAME=VALUE to the variable's type. Strings,
+// numbers and booleans are taken as typed (--var mtu=9000, --var lacp=true); lists, maps and
+// objects are written in HCL (--var 'vlans=[100, 200]'), as with terraform -var. Errors name
+// the variable, its type and the value given.
+func (d *decoder) varFromFlag(name, raw string, ty cty.Type, rng hcl.Range) (cty.Value, bool) {
+	bad := func(format string, args ...any) (cty.Value, bool) {
+		d.errorf(nil, "Invalid value for variable", "--var %s=%s: variable %q is %s; %s.", name, raw, name, friendlyType(ty), fmt.Sprintf(format, args...))
+		return cty.NilVal, false
+	}
+	if ty.Equals(cty.String) || ty.Equals(cty.DynamicPseudoType) {
+		return cty.StringVal(raw), true
+	}
+	if ty.IsPrimitiveType() {
+		v, err := convert.Convert(cty.StringVal(strings.TrimSpace(raw)), ty)
+		if err != nil {
+			switch {
+			case ty.Equals(cty.Number):
+				return bad("%q is not a number", raw)
+			case ty.Equals(cty.Bool):
+				return bad("%q is not true or false", raw)
+			}
+			return bad("%s", err)
+		}
+		return v, true
+	}
+	expr, diags := hclsyntax.ParseExpression([]byte(raw), rng.Filename, hcl.InitialPos)
+	if diags.HasErrors() || len(expr.Variables()) > 0 {
+		return bad("write it in HCL, e.g. --var '%s=%s'", name, exampleOf(ty))
+	}
+	v, diags := expr.Value(nil)
+	if diags.HasErrors() {
+		return bad("write it in HCL, e.g. --var '%s=%s'", name, exampleOf(ty))
+	}
+	out, err := convert.Convert(v, ty)
+	if err != nil {
+		return bad("%s", err)
+	}
+	return out, true
+}
+
+// friendlyType says a type as a plan writes it: "a number", "a list of number".
+func friendlyType(ty cty.Type) string {
+	switch {
+	case ty.Equals(cty.Number):
+		return "a number"
+	case ty.Equals(cty.Bool):
+		return "a bool"
+	case ty.Equals(cty.String):
+		return "a string"
+	}
+	return "of type " + typeexpr.TypeString(ty)
+}
+
+// exampleOf is a value of ty's shape for hints.
+func exampleOf(ty cty.Type) string {
+	switch {
+	case (ty.IsListType() || ty.IsSetType()) && ty.ElementType().Equals(cty.Number):
+		return `[100, 200]`
+	case ty.IsListType(), ty.IsSetType(), ty.IsTupleType():
+		return `["a", "b"]`
+	case ty.IsMapType(), ty.IsObjectType():
+		return `{key = "value"}`
+	}
+	return `"value"`
+}
+
+func keysOf[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (d *decoder) convertVar(name string, v cty.Value, ty cty.Type, rng hcl.Range) cty.Value {
 	out, err := convert.Convert(v, ty)
 	if err != nil {
 		d.errorf(&rng, "Invalid value for variable", "Variable %q: %s.", name, err)
-		return cty.NullVal(ty)
+		return cty.UnknownVal(ty) // reported: not "no value" as well
 	}
 	return out
 }

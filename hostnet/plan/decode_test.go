@@ -319,13 +319,31 @@ vlan "v" {
 
 	_, diags = decode(t, src)
 	expectError(t, diags, 5, `Variable "addr" has no default`)
-	_, diags = decode(t, src, "addr=198.51.100.10/24", "mtu=big")
-	if !strings.Contains(diags.Error(), "Variables not allowed") && !strings.Contains(diags.Error(), "number") {
-		t.Errorf("non-number mtu: %v", diags)
+	// Each bad --var is one error that names the variable, its type and the value, and
+	// the hint names the real flag.
+	for _, c := range []struct {
+		vars []string
+		want string
+	}{
+		{[]string{"addr=198.51.100.10/24", "mtu=big"}, `--var mtu=big: variable "mtu" is a number; "big" is not a number.`},
+		{[]string{"addr=198.51.100.10/24", "vlans=abc"}, `--var vlans=abc: variable "vlans" is of type list(number); write it in HCL, e.g. --var 'vlans=[100, 200]'.`},
+		{[]string{"addr=198.51.100.10/24", "vlans=[1, x]"}, `variable "vlans" is of type list(number)`},
+		{[]string{"addr=x", "nope=1"}, `--var nope: the plan declares no variable "nope".`},
+		{[]string{"addr=x", "mut=1"}, `Did you mean "mtu"?`},
+		{[]string{"addr"}, `--var "addr" is not NAME=VALUE`},
+		{nil, `give it with --var addr=VALUE or in a --var-file FILE`},
+	} {
+		_, diags = decode(t, src, c.vars...)
+		if !strings.Contains(diags.Error(), c.want) {
+			t.Errorf("%v: %v, want %q", c.vars, diags, c.want)
+		}
+		if strings.Contains(diags.Error(), "-var ") && strings.Contains(strings.ReplaceAll(diags.Error(), "--var", ""), "-var") {
+			t.Errorf("%v: a hint names -var: %v", c.vars, diags)
+		}
 	}
-	_, diags = decode(t, src, "addr=x", "nope=1")
-	if !strings.Contains(diags.Error(), `no variable "nope"`) {
-		t.Errorf("undeclared -var: %v", diags)
+	// A value that failed is not also reported as missing.
+	if _, diags = decode(t, src, "addr=198.51.100.10/24", "mtu=big"); len(diags.Errs()) != 1 {
+		t.Errorf("one bad value, %d errors: %v", len(diags.Errs()), diags)
 	}
 }
 

@@ -61,7 +61,23 @@ type instance struct {
 func (d *decoder) evaluate(order []*node) {
 	ctx := d.baseContext()
 	typeVals := map[string]map[string]cty.Value{}
+	for typ, labels := range d.ghosts {
+		typeVals[typ] = map[string]cty.Value{}
+		for l := range labels {
+			typeVals[typ][l] = cty.DynamicVal
+		}
+		ctx.Variables[typ] = cty.ObjectVal(typeVals[typ])
+	}
 	for _, n := range order {
+		if n.broken {
+			n.value = cty.DynamicVal
+			if typeVals[n.typ] == nil {
+				typeVals[n.typ] = map[string]cty.Value{}
+			}
+			typeVals[n.typ][n.label] = n.value
+			ctx.Variables[n.typ] = cty.ObjectVal(typeVals[n.typ])
+			continue
+		}
 		insts := d.instances(n, ctx)
 		vals := map[string]cty.Value{}
 		for _, in := range insts {

@@ -37,6 +37,24 @@ type Plan struct {
 
 	// Files holds the parsed sources, for diagnostics that print the source line.
 	Files map[string]*hcl.File
+
+	// Incomplete are the source ranges of blocks whose bodies had errors (an unknown or
+	// missing argument): their objects are in the plan without what was misspelt, so
+	// findings of validation inside them may only follow from that error (see InIncomplete).
+	Incomplete []hcl.Range
+}
+
+// InIncomplete reports whether r lies in a block whose body had errors.
+func (p *Plan) InIncomplete(r *hcl.Range) bool {
+	if r == nil {
+		return false
+	}
+	for _, b := range p.Incomplete {
+		if b.Filename == r.Filename && b.Start.Byte <= r.Start.Byte && r.End.Byte <= b.End.Byte {
+			return true
+		}
+	}
+	return false
 }
 
 // Host guards a plan to one machine.

@@ -17,9 +17,19 @@ var netVerb = map[libvirtnet.Action]string{
 	libvirtnet.Create: "create", libvirtnet.Update: "update in place", libvirtnet.Replace: "restart", libvirtnet.Delete: "delete",
 }
 
-// NetworksText renders libvirt network changes in the style of Text. Networks without
-// changes are not shown; a restart names the guests whose ports it resets.
-func NetworksText(ch *libvirtnet.Changes) string {
+// NetworksText renders libvirt network changes in the style of Text (the full view).
+// Networks without changes are not shown; a restart names the guests whose ports it
+// resets.
+func NetworksText(ch *libvirtnet.Changes) string { return NetworksTextWith(ch, Options{Verbose: true}) }
+
+// RenderNetworksWith writes NetworksTextWith.
+func RenderNetworksWith(w io.Writer, ch *libvirtnet.Changes, opts Options) error {
+	_, err := io.WriteString(w, NetworksTextWith(ch, opts))
+	return err
+}
+
+// NetworksTextWith renders libvirt network changes in the view opts choose.
+func NetworksTextWith(ch *libvirtnet.Changes, opts Options) string {
 	var b strings.Builder
 	if ch.Empty() {
 		b.WriteString("No libvirt network changes.\n")
@@ -29,8 +39,16 @@ func NetworksText(ch *libvirtnet.Changes) string {
 	counts := map[libvirtnet.Action]int{}
 	for _, c := range ch.Changes {
 		counts[c.Action]++
+	}
+	if !opts.Verbose {
+		writeGroups(&b, groupNetworks(ch.Changes), opts)
+	}
+	for _, c := range ch.Changes {
+		if !opts.Verbose {
+			break
+		}
 		b.WriteString("\n")
-		fmt.Fprintf(&b, "  %s %s libvirt network %s", netSymbol[c.Action], netVerb[c.Action], c.Name)
+		fmt.Fprintf(&b, "  %s %s libvirt network %s", paint(opts, string(c.Action), netSymbol[c.Action]), netVerb[c.Action], c.Name)
 		if c.Address != "" {
 			fmt.Fprintf(&b, " (%s)", c.Address)
 		}

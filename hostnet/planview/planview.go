@@ -6,7 +6,10 @@
 //     that flap are listed, with the reason
 //   - delete              a marked object the plan no longer has
 //
-// Objects without changes are not shown. The text uses no colour and no terminal control.
+// Objects without changes are not shown. Text is the full view, one entry per object;
+// TextWith without Verbose is the compact view, which groups the instances of one for_each
+// block that change alike into one entry (see group.go), so a 500-VLAN plan fits a
+// screen. Colour (Options.Color) is ANSI on the action symbols only.
 package planview
 
 import (
@@ -40,8 +43,25 @@ func Render(w io.Writer, ch *engine.Changes) error {
 	return err
 }
 
-// Text renders the changes as text.
-func Text(ch *engine.Changes) string {
+// Options choose the view.
+type Options struct {
+	// Verbose shows every object on its own; otherwise for_each instances are grouped.
+	Verbose bool
+	// Color marks the action symbols with ANSI colours (for a terminal).
+	Color bool
+}
+
+// RenderWith writes TextWith.
+func RenderWith(w io.Writer, ch *engine.Changes, opts Options) error {
+	_, err := io.WriteString(w, TextWith(ch, opts))
+	return err
+}
+
+// Text renders the changes as text, every object on its own (the full view).
+func Text(ch *engine.Changes) string { return TextWith(ch, Options{Verbose: true}) }
+
+// TextWith renders the changes as text in the view opts choose.
+func TextWith(ch *engine.Changes, opts Options) string {
 	var b strings.Builder
 	objs := ch.ChangedObjects()
 	if len(objs) == 0 {
@@ -49,9 +69,15 @@ func Text(ch *engine.Changes) string {
 		return b.String()
 	}
 	b.WriteString("hostnet will make these changes:\n")
+	if !opts.Verbose {
+		writeGroups(&b, groupKernel(objs), opts)
+	}
 	for _, o := range objs {
+		if !opts.Verbose {
+			break
+		}
 		b.WriteString("\n")
-		head := fmt.Sprintf("  %s %s %s", symbol[o.Action], verb[o.Action], o.Address)
+		head := fmt.Sprintf("  %s %s %s", paint(opts, string(o.Action), symbol[o.Action]), verb[o.Action], o.Address)
 		if o.Name != "" && !strings.HasSuffix(o.Address, "."+o.Name) {
 			head += " (" + o.Name + ")"
 		}

@@ -39,8 +39,13 @@ type Bond struct {
 	ActiveSlave string   `json:"active_slave,omitempty"`
 	Miimon      uint64   `json:"miimon_ms"`
 	ArpInterval uint64   `json:"arp_interval_ms,omitempty"`
+	ArpTargets  []string `json:"arp_ip_target,omitempty"`
+	NSTargets   []string `json:"ns_ip6_target,omitempty"`
+	ArpValidate string   `json:"arp_validate,omitempty"` // with ARP monitoring only
+	Updelay     uint64   `json:"updelay_ms"`
+	Downdelay   uint64   `json:"downdelay_ms"`
 	Slaves      []Slave  `json:"slaves"`
-	Addresses   []string `json:"addresses,omitempty"`
+	Addresses   []string `json:"addresses"`
 	LACP        *LACP    `json:"lacp,omitempty"` // 802.3ad only
 }
 
@@ -64,7 +69,33 @@ type Slave struct {
 	SpeedMbps    int    `json:"speed_mbps,omitempty"`
 	Failures     uint32 `json:"link_failures"`
 	AggregatorID uint16 `json:"aggregator_id,omitempty"`
+	// LACP is the 802.3ad state of this port and of its partner; nil outside 802.3ad.
+	LACP *PortLACP `json:"lacp,omitempty"`
 }
+
+// PortLACP is one port's 802.3ad state, as IEEE 802.1AX state bits by name.
+type PortLACP struct {
+	Actor   []string `json:"actor"`   // e.g. active, short_timeout, aggregation, in_sync, collecting, distributing
+	Partner []string `json:"partner"` // the same bits as the partner last sent them
+	// Distributing is true when this port and its partner both collect and distribute:
+	// the port carries traffic.
+	Distributing bool `json:"distributing"`
+}
+
+// lacpBits names the 802.1AX port state bits, lowest first.
+var lacpBits = []string{"active", "short_timeout", "aggregation", "in_sync", "collecting", "distributing", "defaulted", "expired"}
+
+func lacpState(v uint8) []string {
+	out := []string{}
+	for i, n := range lacpBits {
+		if v&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+const collDist = 1<<4 | 1<<5
 
 // Bridge is one bridge's live state.
 type Bridge struct {
@@ -73,7 +104,7 @@ type Bridge struct {
 	State     string   `json:"state"`
 	STP       bool     `json:"stp"`
 	Ports     []string `json:"ports"`
-	Addresses []string `json:"addresses,omitempty"`
+	Addresses []string `json:"addresses"`
 }
 
 // VLAN is one VLAN link.
@@ -131,6 +162,16 @@ func bondOf(s *live.State, l *live.Link) Bond {
 		Name: l.Name, Owner: owner(l), Mode: o.Mode().String(), State: l.OperString(), MTU: l.MTU,
 		MAC: l.MAC.String(), Miimon: o.Num(bonding.OptMiimon), ArpInterval: o.Num(bonding.OptArpInterval),
 		ActiveSlave: o.Get(bonding.OptActiveSlave).Iface, Addresses: addrs(l),
+		Updelay: o.Num(bonding.OptUpdelay), Downdelay: o.Num(bonding.OptDowndelay),
+	}
+	for _, a := range o.Get(bonding.OptArpIPTarget).Addrs {
+		b.ArpTargets = append(b.ArpTargets, a.String())
+	}
+	for _, a := range o.Get(bonding.OptNSIP6Target).Addrs {
+		b.NSTargets = append(b.NSTargets, a.String())
+	}
+	if b.ArpInterval > 0 {
+		b.ArpValidate = o.Get(bonding.OptArpValidate).Format(bonding.OptArpValidate)
 	}
 	if ad := l.Bond.AD; ad != nil {
 		b.LACP = &LACP{AggregatorID: ad.AggregatorID, Ports: ad.NumPorts, ActorKey: ad.ActorKey, PartnerKey: ad.PartnerKey,
@@ -150,6 +191,10 @@ func bondOf(s *live.State, l *live.Link) Bond {
 			out.AggregatorID = bs.AggregatorID
 			if bs.PermMAC != nil {
 				out.PermMAC = bs.PermMAC.String()
+			}
+			if o.Mode() == bonding.LACP {
+				out.LACP = &PortLACP{Actor: lacpState(bs.ADActorState), Partner: lacpState(bs.ADPartnerState),
+					Distributing: bs.ADActorState&collDist == collDist && bs.ADPartnerState&collDist == collDist}
 			}
 		}
 		b.Slaves = append(b.Slaves, out)
@@ -187,11 +232,18 @@ func WriteText(w io.Writer, r *Report) error {
 		if bd.ArpInterval > 0 {
 			mon = fmt.Sprintf("arp_interval %d ms", bd.ArpInterval)
 		}
-		fmt.Fprintf(&b, "  monitoring: %s", mon)
+		fmt.Fprintf(&b, "  monitoring: %s  updelay %d ms  downdelay %d ms", mon, bd.Updelay, bd.Downdelay)
 		if bd.ActiveSlave != "" {
 			fmt.Fprintf(&b, "   active slave: %s", bd.ActiveSlave)
 		}
 		b.WriteString("\n")
+		if bd.ArpInterval > 0 {
+			fmt.Fprintf(&b, "  arp_validate %s  arp_ip_target %s", bd.ArpValidate, orNone(bd.ArpTargets))
+			if len(bd.NSTargets) > 0 {
+				fmt.Fprintf(&b, "  ns_ip6_target %s", strings.Join(bd.NSTargets, ","))
+			}
+			b.WriteString("\n")
+		}
 		if len(bd.Addresses) > 0 {
 			fmt.Fprintf(&b, "  addresses: %s\n", strings.Join(bd.Addresses, ", "))
 		}
@@ -212,6 +264,9 @@ func WriteText(w io.Writer, r *Report) error {
 				fmt.Fprintf(&b, "  aggregator %d", sl.AggregatorID)
 			}
 			b.WriteString("\n")
+			if l := sl.LACP; l != nil {
+				fmt.Fprintf(&b, "    lacp actor %s  partner %s\n", orNone(l.Actor), orNone(l.Partner))
+			}
 		}
 	}
 	if len(r.Bridges) > 0 {
@@ -268,4 +323,11 @@ func isZero(mac []byte) bool {
 		}
 	}
 	return true
+}
+
+func orNone(ss []string) string {
+	if len(ss) == 0 {
+		return "(none)"
+	}
+	return strings.Join(ss, ",")
 }

@@ -4,7 +4,9 @@ package status
 
 import (
 	"context"
+	"encoding/json"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,7 +87,7 @@ func TestStatusLACPPartner(t *testing.T) {
 			deadline := time.Now().Add(20 * time.Second)
 			for {
 				r = report(t)
-				if l := r.Bonds[0].LACP; l != nil && l.PartnerFound == tt.partner && (!tt.partner || l.Ports == 2) {
+				if l := r.Bonds[0].LACP; l != nil && l.PartnerFound == tt.partner && (!tt.partner || l.Ports == 2 && distributing(r.Bonds[0]) == 2) {
 					break
 				}
 				if time.Now().After(deadline) {
@@ -105,7 +107,99 @@ func TestStatusLACPPartner(t *testing.T) {
 			if !strings.Contains(text.String(), want) {
 				t.Fatalf("status text lacks %q:\n%s", want, text.String())
 			}
+			// Per port: with a partner both ports collect and distribute; without one
+			// neither does, and the actor runs on defaulted partner values.
+			for _, sl := range r.Bonds[0].Slaves {
+				l := sl.LACP
+				if l == nil || l.Distributing != tt.partner || slices.Contains(l.Actor, "defaulted") == tt.partner ||
+					slices.Contains(l.Actor, "distributing") != tt.partner {
+					t.Errorf("slave %s lacp %+v", sl.Name, l)
+				}
+			}
+			wantPort := "lacp actor active,short_timeout,aggregation,in_sync,collecting,distributing  partner active,short_timeout,aggregation,in_sync,collecting,distributing"
+			if !tt.partner {
+				wantPort = ",defaulted"
+			}
+			if !strings.Contains(text.String(), wantPort) {
+				t.Errorf("status text lacks %q:\n%s", wantPort, text.String())
+			}
+			js, _ := json.Marshal(r.Bonds[0].Slaves[0])
+			if !strings.Contains(string(js), `"lacp":{"actor":[`) {
+				t.Errorf("JSON lacks the port's LACP state: %s", js)
+			}
 		})
+	}
+}
+
+func distributing(b Bond) int {
+	n := 0
+	for _, s := range b.Slaves {
+		if s.LACP != nil && s.LACP.Distributing {
+			n++
+		}
+	}
+	return n
+}
+
+// Link monitoring details: updelay/downdelay with MII monitoring; ARP and NS targets and
+// arp_validate with ARP monitoring, in the text and the JSON.
+func TestStatusMonitoring(t *testing.T) {
+	for _, tt := range []struct {
+		name, opts string
+		text, json []string
+	}{
+		{"mii", `miimon = 100
+  updelay = 200
+  downdelay = 300`,
+			[]string{"miimon 100 ms  updelay 200 ms  downdelay 300 ms"},
+			[]string{`"updelay_ms":200`, `"downdelay_ms":300`}},
+		{"arp", `arp_interval = 100
+  arp_ip_target = ["198.51.100.1", "198.51.100.2"]
+  ns_ip6_target = ["2001:db8::1"]
+  arp_validate = "active"`,
+			[]string{"arp_interval 100 ms", "arp_validate active  arp_ip_target 198.51.100.1,198.51.100.2  ns_ip6_target 2001:db8::1"},
+			[]string{`"arp_ip_target":["198.51.100.1","198.51.100.2"]`, `"ns_ip6_target":["2001:db8::1"]`, `"arp_validate":"active"`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			apply(t, `nic "eth0" { mac = "52:54:00:00:0f:01" }
+nic "eth1" { mac = "52:54:00:00:0f:02" }
+bond "bond0" {
+  slaves = [nic.eth0, nic.eth1]
+  mode   = "active-backup"
+  `+tt.opts+`
+}
+`, "")
+			t.Cleanup(func() { cleanup(t) })
+			r := report(t)
+			var text strings.Builder
+			WriteText(&text, r)
+			js, _ := json.Marshal(r.Bonds[0])
+			for _, w := range tt.text {
+				if !strings.Contains(text.String(), w) {
+					t.Errorf("text lacks %q:\n%s", w, text.String())
+				}
+			}
+			for _, w := range tt.json {
+				if !strings.Contains(string(js), w) {
+					t.Errorf("JSON lacks %s: %s", w, js)
+				}
+			}
+		})
+	}
+}
+
+// cleanup removes what the plans of these tests created (bond0).
+func cleanup(t *testing.T) {
+	s, err := live.Read(netns.None())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := engine.Diff(&plan.Plan{}, s) // marked links not in the plan go
+	if err == nil {
+		_, err = engine.Apply(context.Background(), netns.None(), ch)
+	}
+	if err != nil {
+		t.Error(err)
 	}
 }
 

@@ -104,6 +104,9 @@ var ruleByID = func() map[string]*Rule {
 // RuleID is the Diagnostic.Extra of every diagnostic Plan returns.
 type RuleID string
 
+// Rule returns the id (diag.Ruled: the JSON output's rule field).
+func (r RuleID) Rule() string { return string(r) }
+
 // RuleOf returns the ID of the rule that produced d, or "" (e.g. a decoder diagnostic).
 func RuleOf(d *hcl.Diagnostic) string {
 	if id, ok := d.Extra.(RuleID); ok {

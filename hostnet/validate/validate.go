@@ -26,7 +26,16 @@ func Plan(p *plan.Plan) hcl.Diagnostics {
 	for _, check := range checks {
 		check(c)
 	}
-	return c.finish()
+	// Findings inside a block whose body had decoder errors may only follow from them (a
+	// misspelt miimon: "no link monitoring"): they are left out, and come back, if
+	// still true, once the block is fixed.
+	var out hcl.Diagnostics
+	for _, d := range c.finish() {
+		if !p.InIncomplete(d.Subject) {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // checks run in this order; each reports through c.report.

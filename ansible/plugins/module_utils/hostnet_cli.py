@@ -68,6 +68,20 @@ def parse_json(text):
         return None
 
 
+def json_error(doc):
+    """The message of a --json document's error (docs/json.md), or None."""
+    if isinstance(doc, dict) and isinstance(doc.get('error'), dict):
+        return '%s: %s' % (doc['error'].get('kind'), doc['error'].get('message'))
+    return None
+
+
+def json_part(doc, key):
+    """doc[key] of a format 1.x document (docs/json.md); None for another format."""
+    if not isinstance(doc, dict) or not str(doc.get('format_version', '')).startswith('1.'):
+        return None
+    return doc.get(key)
+
+
 class PlanSource(object):
     """The plan a task names: a path on the target, or inline content written to a private
     temporary directory that is removed afterwards."""

@@ -100,7 +100,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 plan:
-  description: C(hostnet plan --json) of the plan before the change (typed changes per object).
+  description: C(hostnet plan --json) of the plan before the change (docs/json.md; typed changes per object in C(changes.resources)).
   returned: always
   type: dict
 plan_text:
@@ -162,7 +162,7 @@ def run(module, path):
     rc, out, err = cli.run(module, plan_cmd + ['--json', path])
     plan = cli.parse_json(out)
     if rc not in (cli.EXIT_OK, cli.EXIT_CHANGES):
-        module.fail_json(msg='hostnet plan failed (exit %d): %s' % (rc, (err or out).strip()),
+        module.fail_json(msg='hostnet plan failed (exit %d): %s' % (rc, cli.json_error(plan) or (err or out).strip()),
                          rc=rc, stdout=out, stderr=err, plan=plan)
     _, text, _ = cli.run(module, plan_cmd + [path])
     result = dict(changed=rc == cli.EXIT_CHANGES, exit_code=rc, plan=plan, plan_text=text, rolled_back=False)

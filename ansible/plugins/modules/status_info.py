@@ -58,7 +58,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 status:
-  description: C(hostnet status --json) as hostnet prints it.
+  description: The C(status) part of C(hostnet status --json) (docs/json.md), with C(pending_confirmation).
   returned: always
   type: dict
 degraded_bonds:
@@ -107,9 +107,11 @@ def main():
     if module.params.get('path'):
         args += ['--plan', module.params['path']] + cli.plan_args(module)
     rc, out, err = cli.run(module, args)
-    status = cli.parse_json(out)
+    doc = cli.parse_json(out)
+    status = cli.json_part(doc, 'status')
     if rc != cli.EXIT_OK or status is None:
-        module.fail_json(msg='hostnet status failed (exit %d): %s' % (rc, (err or out).strip()), rc=rc, stdout=out, stderr=err)
+        why = cli.json_error(doc) or (err or out).strip()
+        module.fail_json(msg='hostnet status failed (exit %d): %s' % (rc, why), rc=rc, stdout=out, stderr=err)
     module.exit_json(changed=False, status=status, degraded_bonds=degraded(status),
                      drift=status.get('drift') or [], ansible_facts=dict(hostnet_status=status))
 

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/vishvananda/netns"
@@ -27,8 +26,36 @@ import (
 	"github.com/hostnet/hostnet/libvirtnet"
 )
 
+// Options choose how the demo shows its work.
+type Options struct {
+	// Verbose shows every object of a plan; by default for_each instances are grouped
+	// (planview's compact view).
+	Verbose bool
+	// Progress, when set, is told how far the apply and destroy are (kernel operations)
+	// and, with what "libvirt networks", how far the networks are.
+	Progress func(what string, done, total int, detail string)
+	// ProgressDone clears the progress line before the next output.
+	ProgressDone func()
+}
+
+func (o Options) ctx() context.Context {
+	if o.Progress == nil {
+		return context.Background()
+	}
+	return engine.WithProgress(context.Background(), func(done, total int, phase engine.Phase) {
+		o.Progress("kernel operations", done, total, phase.String())
+	})
+}
+
+func (o Options) done() {
+	if o.ProgressDone != nil {
+		o.ProgressDone()
+	}
+}
+
 // Run runs the demo of plan p, writing what happens to w.
-func Run(w io.Writer, p *plan.Plan) (err error) {
+func Run(w io.Writer, p *plan.Plan, opts Options) (err error) {
+	view := planview.Options{Verbose: opts.Verbose}
 	if !lab.Inside() {
 		return errors.New("the demo changes the network: it runs only inside the lab (hostnet lab demo)")
 	}
@@ -100,16 +127,18 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := planview.Render(w, ch); err != nil {
+	if err := planview.RenderWith(w, ch, view); err != nil {
 		return err
 	}
+	nets.view, nets.opts = view, opts
 	nch, err := nets.plan(w)
 	if err != nil {
 		return err
 	}
 
 	step("hostnet apply --auto-approve")
-	rep, err := engine.Apply(context.Background(), h, ch)
+	rep, err := engine.Apply(opts.ctx(), h, ch)
+	opts.done()
 	if err != nil {
 		return err
 	}
@@ -139,7 +168,7 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	if ch, err = diff(h, p); err != nil {
 		return err
 	}
-	if err := planview.Render(w, ch); err != nil {
+	if err := planview.RenderWith(w, ch, view); err != nil {
 		return err
 	}
 	if ch.HasChanges() {
@@ -164,10 +193,12 @@ func Run(w io.Writer, p *plan.Plan) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := planview.Render(w, dch); err != nil {
+	if err := planview.RenderWith(w, dch, view); err != nil {
 		return err
 	}
-	if rep, err = engine.Apply(context.Background(), h, dch); err != nil {
+	rep, err = engine.Apply(opts.ctx(), h, dch)
+	opts.done()
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "Destroy complete: %d kernel operations in %s.\n", rep.Steps, rep.Exec.Round(time.Millisecond/10))
@@ -359,6 +390,8 @@ type networks struct {
 	conn    *libvirtnet.Conn
 	desired []libvirtnet.Network
 	stop    func()
+	view    planview.Options
+	opts    Options
 }
 
 func startNetworks(w io.Writer, p *plan.Plan) (*networks, error) {
@@ -398,7 +431,17 @@ func (n *networks) plan(w io.Writer) (*libvirtnet.Changes, error) {
 		return nil, err
 	}
 	fmt.Fprintln(w)
-	return ch, planview.RenderNetworks(w, ch)
+	return ch, planview.RenderNetworksWith(w, ch, n.view)
+}
+
+// applyNetworks runs libvirt changes with progress.
+func (n *networks) applyNetworks(ch *libvirtnet.Changes, exists func(string) bool) error {
+	defer n.opts.done()
+	return libvirtnet.ApplyProgress(n.conn, ch, exists, func(done, total int) {
+		if n.opts.Progress != nil {
+			n.opts.Progress("libvirt networks", done, total, "")
+		}
+	})
 }
 
 // apply registers the networks on the bridges the kernel now has.
@@ -410,7 +453,7 @@ func (n *networks) apply(w io.Writer, h netns.NsHandle, ch *libvirtnet.Changes) 
 	if err != nil {
 		return err
 	}
-	if err := libvirtnet.Apply(n.conn, ch, s.IsBridge); err != nil {
+	if err := n.applyNetworks(ch, s.IsBridge); err != nil {
 		return err
 	}
 	st, err := n.conn.Read()
@@ -423,7 +466,7 @@ func (n *networks) apply(w io.Writer, h netns.NsHandle, ch *libvirtnet.Changes) 
 			names = append(names, l.Name+" on "+l.Bridge)
 		}
 	}
-	fmt.Fprintf(w, "libvirt networks defined, started and autostarted: %s\n", strings.Join(names, ", "))
+	fmt.Fprintf(w, "libvirt networks defined, started and autostarted (%d): %s\n", len(names), planview.NameList(names))
 	return nil
 }
 
@@ -437,9 +480,16 @@ func (n *networks) destroy(w io.Writer) error {
 		return err
 	}
 	ch := libvirtnet.DestroyChanges(n.desired, st)
-	if err := planview.RenderNetworks(w, ch); err != nil {
+	if err := planview.RenderNetworksWith(w, ch, n.view); err != nil {
 		return err
 	}
-	fmt.Fprintln(w)
-	return libvirtnet.Apply(n.conn, ch, func(string) bool { return true })
+	if err := n.applyNetworks(ch, func(string) bool { return true }); err != nil {
+		return err
+	}
+	var names []string
+	for _, c := range ch.Changes {
+		names = append(names, c.Name)
+	}
+	fmt.Fprintf(w, "libvirt networks deleted (%d): %s\n\n", len(names), planview.NameList(names))
+	return nil
 }

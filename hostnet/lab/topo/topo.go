@@ -308,14 +308,22 @@ func (t *Topology) AddRemoteVLAN(name, cidr string, vlan int) (*Host, error) {
 
 // AddGuest adds a VM-like guest of the hypervisor: netns hn-<name> whose
 // eth0 (cidr) is wired to g-<name> in the root ns, a port of hostBridge
-// (which must exist).
+// (which must exist). Both ends take the bridge's MTU, as libvirt gives a
+// guest's tap the MTU of its bridge: a smaller port would lower the bridge's
+// MTU (the kernel sets a bridge to its smallest port's), which the plan did
+// not ask for.
 func (t *Topology) AddGuest(name, cidr, hostBridge string) (*Host, error) {
 	port := "g-" + name
 	if err := checkName(port); err != nil {
 		return nil, err
 	}
+	br, err := netlink.LinkByName(hostBridge)
+	if err != nil {
+		return nil, fmt.Errorf("topo: guest %s: bridge %s: %w", name, hostBridge, err)
+	}
+	mtu := br.Attrs().MTU
 	return t.newHost(name, cidr, func(ns netns.NsHandle) error {
-		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: port}, PeerName: "eth0", PeerNamespace: netlink.NsFd(ns)}
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: port, MTU: mtu}, PeerName: "eth0", PeerNamespace: netlink.NsFd(ns)}
 		if err := netlink.LinkAdd(veth); err != nil {
 			return fmt.Errorf("topo: guest %s: %w", name, err)
 		}
