@@ -73,8 +73,8 @@ func TestTopologyVLANAware(t *testing.T) {
 			t.Fatalf("N=%d: %v", n, err)
 		}
 		v := p.Bridges[0].PortVLANs(p.Bonds[0])
-		f := firstVLAN(n)
-		if v == nil || v.VIDs.Len() != n || !v.VIDs.Has(f) || !v.VIDs.Has(f+n-1) || len(p.Bridges) != 1 {
+		lo := firstVLAN(n)
+		if v == nil || v.VIDs.Len() != n || !v.VIDs.Has(lo) || !v.VIDs.Has(lo+n-1) || len(p.Bridges) != 1 {
 			t.Fatalf("N=%d: port VLANs %v", n, v)
 		}
 		if linksOf(LayoutVLANAware, n) != 2 {
