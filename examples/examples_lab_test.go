@@ -71,9 +71,16 @@ func hostFor(t *testing.T, p *plan.Plan) *topo.Topology {
 	return tp
 }
 
-func read(t *testing.T) *live.State {
+// read reads the lab's live state as a diff of the example needs it (engine.Read: the
+// bridge VLANs of a VLAN-aware bridge, the FDB, ...); without a plan, links, addresses and
+// routes only.
+func read(t *testing.T, p ...*plan.Plan) *live.State {
 	t.Helper()
-	s, err := live.Read(netns.None())
+	var pl *plan.Plan
+	if len(p) > 0 {
+		pl = p[0]
+	}
+	s, err := engine.Read(netns.None(), pl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,9 +114,9 @@ func TestExamplesApplyReplanDestroy(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			p := load(t, dir)
 			hostFor(t, p)
-			before := read(t).Normalized()
+			before := read(t, p).Normalized()
 
-			ch, err := engine.Diff(p, read(t))
+			ch, err := engine.Diff(p, read(t, p))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +136,7 @@ func TestExamplesApplyReplanDestroy(t *testing.T) {
 				t.Fatalf("libvirt networks: %v", err)
 			}
 
-			again, err := engine.Diff(p, read(t))
+			again, err := engine.Diff(p, read(t, p))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -153,14 +160,14 @@ func TestExamplesApplyReplanDestroy(t *testing.T) {
 				t.Fatalf("networks left after destroy: %v %v", err, st)
 			}
 
-			dch, err := engine.DestroyChanges(p, read(t))
+			dch, err := engine.DestroyChanges(p, read(t, p))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := engine.Apply(context.Background(), netns.None(), dch); err != nil {
 				t.Fatalf("destroy: %v", err)
 			}
-			after := read(t).Normalized()
+			after := read(t, p).Normalized()
 			if strings.Join(before, "\n") != strings.Join(after, "\n") {
 				t.Fatalf("destroy did not restore the prior state:\nbefore:\n%s\nafter:\n%s", strings.Join(before, "\n"), strings.Join(after, "\n"))
 			}
@@ -176,7 +183,7 @@ func TestExampleActiveBackupFailover(t *testing.T) {
 	if _, err := tp.AddRemote("remote", "198.51.100.1/24"); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := engine.Diff(p, read(t))
+	ch, err := engine.Diff(p, read(t, p))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,7 @@ func newLabBenchCmd() *cobra.Command {
 		inside            bool
 		timeout           time.Duration
 		mem               string
+		layout            string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -44,13 +45,17 @@ ifupdown2 is not installed on the host: bench runs 'apt-get download ifupdown2' 
 'dpkg -x' into a temp dir (or takes --ifupdown2-deb), and the lab copies that tree into its
 throwaway root.`,
 		Example: `  hostnet lab bench
+  hostnet lab bench --layout vlan-aware --n 4094 --reps 3
   hostnet lab bench --n 10,100 --reps 1 --no-ifupdown2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if noIfup {
 				ifupNs = nil
 			}
-			cfg := bench.Config{Ns: ns, Reps: reps, LargeN: largeN, LargeReps: largeReps, Ifupdown2Ns: ifupNs, Ifupdown2Reps: ifupReps, Ifupdown2Root: ifupRoot, Log: cmd.ErrOrStderr()}
+			if layout != "" && layout != bench.LayoutVLANAware {
+				return withCode(exitError, fmt.Errorf("--layout %q: want \"\" or %q", layout, bench.LayoutVLANAware))
+			}
+			cfg := bench.Config{Layout: layout, Ns: ns, Reps: reps, LargeN: largeN, LargeReps: largeReps, Ifupdown2Ns: ifupNs, Ifupdown2Reps: ifupReps, Ifupdown2Root: ifupRoot, Log: cmd.ErrOrStderr()}
 			if inside {
 				if !noProcess {
 					self, err := os.Executable()
@@ -88,6 +93,7 @@ throwaway root.`,
 	f := cmd.Flags()
 	f.IntSliceVar(&ns, "n", []int{10, 100, 500, 4094}, "VLAN counts to measure")
 	f.IntVar(&reps, "reps", 3, "repetitions of every measurement per N")
+	f.StringVar(&layout, "layout", "", `the topology: "" (a VLAN device and a bridge per VLAN) or "vlan-aware" (one VLAN-aware bridge, the VLANs as VIDs of the bond port)`)
 	f.IntVar(&largeN, "large-n", 500, "Ns above this get --large-reps repetitions")
 	f.IntVar(&largeReps, "large-reps", 1, "repetitions for the Ns above --large-n (0: --reps)")
 	f.IntSliceVar(&ifupNs, "ifupdown2", []int{10, 100}, "VLAN counts to run ifupdown2 for (slow: about 0.5 s per VLAN and command in the lab)")
@@ -137,6 +143,9 @@ func runBenchOutside(cmd *cobra.Command, cfg bench.Config, a benchArgs) error {
 		"--reps", fmt.Sprint(cfg.Reps), "--ifupdown2-reps", fmt.Sprint(cfg.Ifupdown2Reps),
 		"--large-n", fmt.Sprint(cfg.LargeN), "--large-reps", fmt.Sprint(cfg.LargeReps)}
 	argv = append(argv, intsFlag("--n", cfg.Ns)...)
+	if cfg.Layout != "" {
+		argv = append(argv, "--layout", cfg.Layout)
+	}
 	if a.noProcess {
 		argv = append(argv, "--no-process")
 	}

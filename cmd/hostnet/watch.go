@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hostnet/hostnet/bridge/guestvlan"
 	"github.com/hostnet/hostnet/bridge/watch"
 	"github.com/hostnet/hostnet/hostnet/journal"
 )
@@ -28,7 +29,13 @@ bridge's own MAC, out of the bond's new active slave. The switch then moves thos
 once, instead of sending traffic for idle guests to the dead port until its MAC table ages
 (measured in the lab: more than 10 s without watch, tens of milliseconds with it).
 
-It sends nothing else, at a bounded rate, and logs one line per announcement to stderr.`,
+On a VLAN-aware bridge it also puts each libvirt guest into the VLAN of its portgroup
+(libvirt_network portgroup vlan/trunk) the moment the guest's port joins the bridge, and
+again whenever the port's VLANs are set otherwise (after a restore, for one): libvirt before
+11.0 tags only Open vSwitch ports. The domain is found by its interface's target device.
+
+It sends nothing else, at a bounded rate, and logs one line per announcement or guest port
+to stderr.`,
 		Example: `  hostnet watch /etc/hostnet/
   hostnet watch --json /etc/hostnet/ 2>>/var/log/hostnet-watch.log`,
 		Args: cobra.MaximumNArgs(1),
@@ -44,8 +51,9 @@ It sends nothing else, at a bounded rate, and logs one line per announcement to 
 					cfg.Bonds = append(cfg.Bonds, bg.Bond.Name)
 				}
 			}
-			if len(cfg.Bonds) == 0 {
-				return withCode(exitError, fmt.Errorf("the plan has no bond under a bridge: there are no guest MACs to re-announce"))
+			nets := guestvlan.FromPlan(p)
+			if len(cfg.Bonds) == 0 && len(nets) == 0 {
+				return withCode(exitError, fmt.Errorf("the plan has no bond under a bridge and no libvirt portgroup with a VLAN: there is nothing to watch"))
 			}
 			var h slog.Handler = slog.NewTextHandler(cmd.ErrOrStderr(), nil)
 			if asJSON {
@@ -57,9 +65,33 @@ It sends nothing else, at a bounded rate, and logs one line per announcement to 
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			cfg.Logger.Info("watching", "bonds", cfg.Bonds)
-			if err := watch.Run(ctx, cfg); err != nil && ctx.Err() == nil {
-				return withCode(exitError, err)
+			cfg.Logger.Info("watching", "bonds", cfg.Bonds, "guest_vlan_networks", len(nets))
+			// Both run until ctx ends; the first error stops the other.
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			errs := make(chan error, 2)
+			running := 0
+			if len(cfg.Bonds) > 0 {
+				running++
+				go func() { errs <- watch.Run(ctx, cfg) }()
+			}
+			if len(nets) > 0 {
+				tg, err := guestvlan.New(guestvlan.Config{Networks: nets, Logger: cfg.Logger})
+				if err != nil {
+					return withCode(exitError, err)
+				}
+				running++
+				go func() { errs <- tg.Run(ctx) }()
+			}
+			var first error
+			for ; running > 0; running-- {
+				if err := <-errs; err != nil && first == nil && ctx.Err() == nil {
+					first = err
+				}
+				cancel()
+			}
+			if first != nil {
+				return withCode(exitError, first)
 			}
 			return nil
 		},

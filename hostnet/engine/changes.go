@@ -15,6 +15,11 @@
 // carry no ownership mark: on a bridge with fdb blocks, the static entries on the ports the
 // plan names are the plan's (others are removed, as addresses are); entries on other ports
 // (guest taps) and on bridges without fdb blocks are never touched.
+//
+// VLAN-aware bridges (plan.VLANs on a bridge and its port blocks, and the VLAN interfaces
+// on the bridge) add one AF_BRIDGE link dump to the read; the memberships the plan writes
+// are made exact with at most one removal and one addition per device, as VID ranges
+// (bridgevlan.go). Guest ports are the watcher's (bridge/guestvlan), never the engine's.
 package engine
 
 import (
@@ -60,8 +65,12 @@ type Change struct {
 	Attrs   []AttrChange `json:"attrs,omitempty"`
 	// Flaps lists the links that go down and come back up (replace, and in-place changes
 	// that the kernel only takes with a link down).
-	Flaps  []string `json:"flaps,omitempty"`
-	Reason string   `json:"reason,omitempty"` // why a replace, or why an object is left alone
+	Flaps []string `json:"flaps,omitempty"`
+	// Unplugged lists the ports of a deleted bridge that the plan does not name (guest
+	// taps): their guests lose the network until re-plugged, e.g. onto the VLAN-aware
+	// bridge that replaces per-VLAN bridges.
+	Unplugged []string `json:"unplugged,omitempty"`
+	Reason    string   `json:"reason,omitempty"` // why a replace, or why an object is left alone
 }
 
 // Summary counts objects by action.

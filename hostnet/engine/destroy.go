@@ -45,6 +45,7 @@ func DestroyChanges(p *plan.Plan, s *live.State) (*Changes, error) {
 		if addr, ok := l.Mark(); ok {
 			ch.Action = Delete
 			ch.Flaps = d.flaps(l)
+			ch.Unplugged = d.unplugged(l)
 			if addr != Addr(i) {
 				ch.Reason = "marked by hostnet as " + addr
 			}

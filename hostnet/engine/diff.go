@@ -177,7 +177,7 @@ func diff(p *plan.Plan, s *live.State, unowned map[string]bool) (*Changes, error
 		}
 		d.deleteLink(l, addr)
 		d.objects = append(d.objects, Change{Address: addr, Kind: kindName(l), Name: l.Name, Action: Delete,
-			Flaps: d.flaps(l), Reason: "marked by hostnet and not in the plan"})
+			Flaps: d.flaps(l), Unplugged: d.unplugged(l), Reason: "marked by hostnet and not in the plan"})
 	}
 	for _, b := range p.Bonds {
 		d.planBond(b)
@@ -257,6 +257,20 @@ func (d *differ) step(ph Phase, object, desc string, o op) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// unplugged lists the ports of bridge l that the plan does not name (nil for other links).
+func (d *differ) unplugged(l *live.Link) []string {
+	if l.Bridge == nil {
+		return nil
+	}
+	var out []string
+	for _, x := range d.s.Slaves(l) {
+		if d.planned[x.Name] == nil {
+			out = append(out, x.Name)
+		}
+	}
+	return out
+}
 
 // deleteLink schedules a marked link's deletion; VLANs on it go with it in the kernel.
 func (d *differ) deleteLink(l *live.Link, object string) {
@@ -1142,7 +1156,9 @@ func (d *differ) bridge(b *plan.Bridge) {
 			ch.Attrs = append(ch.Attrs, AttrChange{Name: "mac", New: b.MAC.String()})
 		}
 		d.arpNotify(b, &ch, nil)
-		d.portFlags(b, &ch, d.ports(b, &ch, nil))
+		joining := d.ports(b, &ch, nil)
+		d.portFlags(b, &ch, joining)
+		d.bridgeVLANs(b, &ch, nil, joining)
 		d.fdb(b, &ch, nil)
 		d.common(b, &ch, nil, false)
 		ch.Action = Create
@@ -1156,7 +1172,9 @@ func (d *differ) bridge(b *plan.Bridge) {
 		d.step(PhaseBridges, obj, "set bridge options", op{kind: opLinkSet, link: b.Name, linkKind: "bridge", data: data})
 	}
 	d.arpNotify(b, &ch, l)
-	d.portFlags(b, &ch, d.ports(b, &ch, l))
+	joining := d.ports(b, &ch, l)
+	d.portFlags(b, &ch, joining)
+	d.bridgeVLANs(b, &ch, l, joining)
 	d.fdb(b, &ch, l)
 	d.common(b, &ch, l, false)
 	d.setUp(b, &ch, l, false)

@@ -30,6 +30,7 @@ func ReadOptions(p *plan.Plan) live.ReadOptions {
 			o.FDB = true
 		}
 	}
+	o.VLANs = needsVLANs(p)
 	return o
 }
 
@@ -43,6 +44,9 @@ func Read(ns netns.NsHandle, p *plan.Plan) (*live.State, error) {
 // against it would plan changes that are already there, or miss some.
 func checkIncluded(p *plan.Plan, s *live.State) error {
 	need := ReadOptions(p)
+	if need.VLANs && !s.Included.VLANs {
+		return fmt.Errorf("engine: the plan has bridge VLANs but the live state was read without them; read it with engine.Read(ns, plan)")
+	}
 	if need.FDB && !s.Included.FDB {
 		return fmt.Errorf("engine: the plan has fdb entries but the live state was read without the FDB; read it with engine.Read(ns, plan)")
 	}

@@ -26,8 +26,10 @@ const (
 	opAddrDel
 	opRouteAdd
 	opRouteDel
-	opFDBSet // RTM_NEWNEIGH AF_BRIDGE: add or replace a static FDB entry
-	opFDBDel // RTM_DELNEIGH AF_BRIDGE
+	opFDBSet  // RTM_NEWNEIGH AF_BRIDGE: add or replace a static FDB entry
+	opFDBDel  // RTM_DELNEIGH AF_BRIDGE
+	opVLANSet // RTM_SETLINK AF_BRIDGE: add bridge VLANs, or change their flags
+	opVLANDel // RTM_DELLINK AF_BRIDGE: remove bridge VLANs
 	// opARPNotify writes net.ipv4.conf.<link>.arp_notify through bridge.SetARPNotify: the
 	// one kind of step that is not a netlink request.
 	opARPNotify
@@ -71,6 +73,7 @@ type op struct {
 	prefix netip.Prefix // address ops
 	route  *routeSpec   // route ops
 	fdb    *fdbSpec     // FDB ops: link is the port
+	vlans  *vlanSpec    // bridge VLAN ops: link is the port or the bridge (self)
 	on     bool         // opARPNotify
 	// again marks an address or route added back after its link went down and up in the
 	// same apply (the kernel removes them); EEXIST means the kernel kept it
@@ -111,6 +114,8 @@ func (o *op) tolerated(err error) bool {
 	case opRouteDel:
 		return errors.Is(err, unix.ESRCH)
 	case opFDBDel:
+		return errors.Is(err, unix.ENOENT)
+	case opVLANDel:
 		return errors.Is(err, unix.ENOENT)
 	case opAddrAdd, opRouteAdd:
 		return (o.again || (o.route != nil && o.route.Readd)) && errors.Is(err, unix.EEXIST)
@@ -197,6 +202,8 @@ func (o *op) request(r *resolver) (live.Request, error) {
 		return o.routeRequest(r)
 	case opFDBSet, opFDBDel:
 		return o.fdbRequest(r)
+	case opVLANSet, opVLANDel:
+		return o.vlanRequest(r)
 	}
 	return live.Request{}, fmt.Errorf("engine: unknown op %d", o.kind)
 }

@@ -52,6 +52,9 @@ func (s *State) Normalized() []string {
 		if l.ARPNotify != nil {
 			fmt.Fprintf(&b, " arp_notify=%t", *l.ARPNotify)
 		}
+		if l.BridgeVLANs != nil {
+			fmt.Fprintf(&b, " vlans=%q", l.BridgeVLANs.String())
+		}
 		out = append(out, b.String())
 		for _, a := range l.Addrs {
 			if !a.LinkLocal() {

@@ -34,6 +34,9 @@ type ReadOptions struct {
 	ARPNotify []string
 	// FDB adds one AF_BRIDGE neighbour dump: every bridge's forwarding database.
 	FDB bool
+	// VLANs adds one AF_BRIDGE link dump: the VLAN membership of every bridge and bridge
+	// port (Link.BridgeVLANs), as ranges.
+	VLANs bool
 }
 
 // ReadWith is Read plus what o asks for.
@@ -57,6 +60,17 @@ func (c *Conn) ReadWith(o ReadOptions) (*State, error) {
 	}
 	if o.FDB {
 		if s.FDB, err = c.readFDB(); err != nil {
+			return nil, err
+		}
+	}
+	if o.VLANs {
+		by := make(map[int]*Link, len(s.Links))
+		for _, l := range s.Links {
+			if l.Bridge != nil || l.SlaveKind == "bridge" {
+				by[l.Index] = l
+			}
+		}
+		if err := c.readBridgeVLANs(by); err != nil {
 			return nil, err
 		}
 	}

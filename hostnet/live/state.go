@@ -51,6 +51,10 @@ type Link struct {
 	BondSlave  *BondSlave
 	BridgePort *BridgePort // IFLA_INFO_SLAVE_DATA of a bridge port
 
+	// BridgeVLANs is the VLAN membership of a bridge port or of a bridge itself, read only
+	// when asked (ReadOptions.VLANs); nil = not read, or not a bridge or port.
+	BridgeVLANs *BridgeVLANs
+
 	// ARPNotify is net.ipv4.conf.<name>.arp_notify, read only when asked (ReadOptions);
 	// nil = not read.
 	ARPNotify *bool

@@ -430,6 +430,7 @@ func (d *decoder) decodeBridge(in *instance) cty.Value {
 	br.VLANFiltering = optBool("vlan_filtering")
 	br.MulticastSnooping = optBool("multicast_snooping")
 	br.ARPNotify = optBool("arp_notify")
+	br.VLANs = d.decodeVLANs(in, in.n.content.Attributes, in.n.block.DefRange, in.src.Attrs)
 	d.decodePortBlocks(in, br)
 	d.decodeFDBBlocks(in, br)
 	br.Source = in.src
@@ -509,6 +510,7 @@ func (d *decoder) decodePortBlocks(in *instance, br *Bridge) {
 		f.UnicastFlood = d.nestedBool(in, c, "unicast_flood", f.Attrs)
 		f.MulticastFlood = d.nestedBool(in, c, "multicast_flood", f.Attrs)
 		f.BroadcastFlood = d.nestedBool(in, c, "broadcast_flood", f.Attrs)
+		f.VLANs = d.decodeVLANs(in, c.Attributes, c.MissingItemRange, f.Attrs)
 		br.PortFlags = append(br.PortFlags, f)
 	}
 }
@@ -632,6 +634,27 @@ func (d *decoder) decodeNetwork(in *instance) {
 			pg.Default = d.toBool(a, d.eval(a.Expr, in.ctx))
 		}
 		pg.Bandwidth = d.bandwidth(in, c.Attributes)
+		pg.Attrs = map[string]hcl.Range{}
+		if a := c.Attributes["vlan"]; a != nil {
+			if v := d.eval(a.Expr, in.ctx); v.IsWhollyKnown() && !v.IsNull() {
+				if id, ok := d.toUint(a, v, 1, 4094); ok {
+					pg.VLAN = int(id)
+					pg.Attrs["vlan"] = a.Expr.Range()
+				} else {
+					in.ok = false
+				}
+			}
+		}
+		if a := c.Attributes["trunk"]; a != nil {
+			if v := d.eval(a.Expr, in.ctx); v.IsWhollyKnown() && !v.IsNull() {
+				if set, ok := d.toVIDs(a, v); ok {
+					pg.Trunk = set
+					pg.Attrs["trunk"] = a.Expr.Range()
+				} else {
+					in.ok = false
+				}
+			}
+		}
 		n.PortGroups = append(n.PortGroups, pg)
 	}
 	n.Source = in.src

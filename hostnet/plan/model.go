@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"github.com/hostnet/hostnet/hostnet/bonding"
+	"github.com/hostnet/hostnet/hostnet/vid"
 )
 
 // Kind is the type of an interface block.
@@ -219,6 +220,74 @@ type Bridge struct {
 	PortFlags []*PortFlags
 	// FDB are the static entries of the fdb blocks, in source order.
 	FDB []*FDBEntry
+	// VLANs are the bridge's own (self) VLANs, from its vids, pvid and untagged arguments:
+	// the VLANs the host's stack sends and receives on the bridge device. nil = none written;
+	// the engine still adds the id of every planned VLAN interface on the bridge (vmbr0.50)
+	// when the bridge filters VLANs (SelfVLANs).
+	VLANs *VLANs
+}
+
+// VLANs is the VLAN membership of a bridge port (a port block's vids, pvid, untagged) or
+// of the bridge itself, on a bridge with vlan_filtering = true:
+//
+//	bridge "vmbr0" {
+//	  ports          = [bond.bond0]
+//	  vlan_filtering = true
+//	  port {
+//	    link = bond.bond0
+//	    vids = ["2-4094"]      # tagged members: ids and "lo-hi" ranges (range(2, 4095) works too)
+//	    pvid = 1               # untagged frames in go to VLAN 1, which goes out untagged (default 1)
+//	  }
+//	}
+//
+// The membership written is the whole membership: VIDs the kernel has and the plan does
+// not list are removed.
+type VLANs struct {
+	VIDs     vid.Set // member VLANs, sent tagged unless PVID or in Untagged
+	PVID     int     // untagged ingress goes to this VLAN, which egresses untagged; 0 = none
+	Untagged vid.Set // further member VLANs that egress untagged
+	Range    hcl.Range
+	Attrs    map[string]hcl.Range
+}
+
+// Attr returns the range of attribute name, or the block's when it was not written.
+func (v *VLANs) Attr(name string) hcl.Range { return nestedAttr(v.Attrs, v.Range, name) }
+
+// Members is every VLAN of the membership: VIDs, PVID and Untagged.
+func (v *VLANs) Members() vid.Set {
+	m := v.VIDs
+	m.Union(&v.Untagged)
+	m.Add(v.PVID)
+	return m
+}
+
+// DefaultPVID is the PVID the kernel gives every new port and bridge (default_pvid), and
+// the one a membership that does not write pvid keeps.
+const DefaultPVID = 1
+
+// SelfVLANs is the bridge's own membership as hostnet makes it: the plan's vids, pvid and
+// untagged plus the id of every planned VLAN interface on the bridge (the kernel drops
+// tagged frames for vmbr0.50 unless the bridge itself is in VLAN 50). nil when the plan
+// manages none (no vids written, no VLAN interface on a filtering bridge).
+func (p *Plan) SelfVLANs(b *Bridge) *VLANs {
+	var out *VLANs
+	if b.VLANs != nil {
+		c := *b.VLANs
+		out = &c
+	}
+	if b.VLANFiltering == nil || !*b.VLANFiltering {
+		return out
+	}
+	for _, v := range p.VLANs {
+		if v.Link != Interface(b) || !vid.Valid(v.ID) {
+			continue
+		}
+		if out == nil {
+			out = &VLANs{PVID: DefaultPVID, Range: b.Block}
+		}
+		out.VIDs.Add(v.ID)
+	}
+	return out
 }
 
 // PortFlags are the forwarding flags a `port` block sets on one bridge port. A nil flag is
@@ -229,6 +298,7 @@ type PortFlags struct {
 	UnicastFlood   *bool     // IFLA_BRPORT_UNICAST_FLOOD: unknown unicast goes out of the port
 	MulticastFlood *bool     // IFLA_BRPORT_MCAST_FLOOD
 	BroadcastFlood *bool     // IFLA_BRPORT_BCAST_FLOOD
+	VLANs          *VLANs    // vids, pvid, untagged; nil = none written (left as the kernel has it)
 	Range          hcl.Range // the block
 	Attrs          map[string]hcl.Range
 }
@@ -236,6 +306,14 @@ type PortFlags struct {
 // Set reports whether the block sets any flag.
 func (f *PortFlags) Set() bool {
 	return f.Learning != nil || f.UnicastFlood != nil || f.MulticastFlood != nil || f.BroadcastFlood != nil
+}
+
+// PortVLANs returns the VLAN membership the plan gives port, nil when it gives none.
+func (b *Bridge) PortVLANs(port Interface) *VLANs {
+	if f := b.PortFlagsOf(port); f != nil {
+		return f.VLANs
+	}
+	return nil
 }
 
 // FDBEntry is a static entry of a bridge's forwarding database: frames to MAC (in VLAN,
@@ -323,8 +401,21 @@ type PortGroup struct {
 	Name      string
 	Default   bool
 	Bandwidth *Bandwidth
-	Range     hcl.Range // the portgroup block
+	// VLAN puts the guest ports of the portgroup in that VLAN of a VLAN-aware bridge (its
+	// pvid, egress untagged: an access port); Trunk lists VLANs they carry tagged. 0 and
+	// empty: the kernel's default (VLAN 1). `hostnet watch` sets them on each guest's tap
+	// when it joins the bridge (libvirt 9 tags only Open vSwitch ports).
+	VLAN  int
+	Trunk vid.Set
+	Range hcl.Range // the portgroup block
+	Attrs map[string]hcl.Range
 }
+
+// Attr returns the range of attribute name, or the block's when it was not written.
+func (pg *PortGroup) Attr(name string) hcl.Range { return nestedAttr(pg.Attrs, pg.Range, name) }
+
+// Tagged reports whether the portgroup puts its guests in VLANs.
+func (pg *PortGroup) Tagged() bool { return pg.VLAN != 0 || !pg.Trunk.Empty() }
 
 // Interfaces lists every interface in creation order: NICs, bonds, VLANs, bridges. VLANs
 // on bridges come after their bridge, which the dependency sort in Ordered handles.

@@ -31,7 +31,7 @@ var schemas = map[string]*hcl.BodySchema{
 	},
 	"vlan": {Attributes: attrs("for_each", "link", "id", "protocol")},
 	"bridge": {
-		Attributes: attrs("for_each", "ports", "stp", "forward_delay", "ageing_time", "vlan_filtering", "multicast_snooping", "arp_notify"),
+		Attributes: attrs("for_each", "ports", "stp", "forward_delay", "ageing_time", "vlan_filtering", "multicast_snooping", "arp_notify", "vids", "pvid", "untagged"),
 		Blocks:     []hcl.BlockHeaderSchema{{Type: "port"}, {Type: "fdb"}},
 	},
 	"route":           {Attributes: []hcl.AttributeSchema{{Name: "for_each"}, {Name: "to"}, {Name: "via"}, {Name: "dev"}, {Name: "metric"}, {Name: "table"}}},
@@ -46,10 +46,10 @@ var bandwidthAttrs = []hcl.AttributeSchema{
 
 var nestedSchemas = map[string]*hcl.BodySchema{
 	"slave":     {Attributes: []hcl.AttributeSchema{{Name: "nic", Required: true}, {Name: "queue_id"}, {Name: "prio"}}},
-	"portgroup": {Attributes: append([]hcl.AttributeSchema{{Name: "name", Required: true}, {Name: "default"}}, bandwidthAttrs...)},
+	"portgroup": {Attributes: append([]hcl.AttributeSchema{{Name: "name", Required: true}, {Name: "default"}, {Name: "vlan"}, {Name: "trunk"}}, bandwidthAttrs...)},
 	// bridge port flags and static FDB entries (see plan.Bridge)
 	"port": {Attributes: []hcl.AttributeSchema{{Name: "link", Required: true}, {Name: "learning"}, {Name: "unicast_flood"},
-		{Name: "multicast_flood"}, {Name: "broadcast_flood"}}},
+		{Name: "multicast_flood"}, {Name: "broadcast_flood"}, {Name: "vids"}, {Name: "pvid"}, {Name: "untagged"}}},
 	"fdb": {Attributes: []hcl.AttributeSchema{{Name: "mac", Required: true}, {Name: "port", Required: true}, {Name: "vlan"}, {Name: "sticky"}}},
 }
 

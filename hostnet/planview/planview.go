@@ -103,6 +103,9 @@ func TextWith(ch *engine.Changes, opts Options) string {
 				b.WriteString("      # links that go down and up: " + list(o.Flaps) + "\n")
 			}
 		}
+		if len(o.Unplugged) > 0 {
+			b.WriteString("      # guest ports unplugged (re-plug their guests): " + list(o.Unplugged) + "\n")
+		}
 	}
 	s := ch.Summary
 	adopt := ""

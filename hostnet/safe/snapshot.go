@@ -90,6 +90,9 @@ type Link struct {
 	// ARPNotify is a bridge's net.ipv4.conf.<name>.arp_notify when the snapshot's read
 	// included it (the plan sets it on that bridge).
 	ARPNotify *bool `json:"arp_notify,omitempty"`
+	// VLANs is the VLAN membership of a bridge or bridge port when the snapshot's read
+	// included it (the plan has a VLAN-aware bridge).
+	VLANs *live.BridgeVLANs `json:"vlans,omitempty"`
 }
 
 // BondOpts are the options the kernel reported, by modprobe name (active_slave left out:
@@ -229,7 +232,7 @@ func macStr(m net.HardwareAddr) string {
 func snapLink(s *live.State, l *live.Link) Link {
 	out := Link{Name: l.Name, Kind: l.Kind, MAC: macStr(l.MAC), PermMAC: macStr(l.PermMAC), MTU: l.MTU, Up: l.Up(),
 		Master: s.Name(l.MasterIndex), Parent: s.Name(l.ParentIndex), Alias: l.Alias, VLAN: l.VLAN, Bridge: l.Bridge,
-		ARPNotify: l.ARPNotify}
+		ARPNotify: l.ARPNotify, VLANs: l.BridgeVLANs}
 	if l.BondSlave != nil {
 		if len(l.BondSlave.PermMAC) > 0 {
 			out.PermMAC = l.BondSlave.PermMAC.String()
@@ -431,6 +434,7 @@ func (snap *Snapshot) planOf(present func(*Link) bool) (*plan.Plan, error) {
 				on := *l.ARPNotify
 				br.ARPNotify = &on
 			}
+			br.VLANs = planVLANs(l.VLANs)
 			for _, port := range snap.children[l.Name] {
 				x, err := build(port.Name)
 				if err != nil {
@@ -438,6 +442,9 @@ func (snap *Snapshot) planOf(present func(*Link) bool) (*plan.Plan, error) {
 				}
 				if x != nil { // nil: gone from the host
 					br.Ports = append(br.Ports, x)
+					if v := planVLANs(port.VLANs); v != nil {
+						br.PortFlags = append(br.PortFlags, &plan.PortFlags{Link: x, VLANs: v})
+					}
 				}
 			}
 			p.Bridges = append(p.Bridges, br)
@@ -510,6 +517,17 @@ func (snap *Snapshot) planOf(present func(*Link) bool) (*plan.Plan, error) {
 			To: r.Dst, Via: r.Gateway, Dev: dev, Metric: r.Metric, Table: r.Table})
 	}
 	return p, nil
+}
+
+// planVLANs is a recorded VLAN membership as a plan writes it (nil stays nil): the engine
+// then puts back exactly the VLANs the bridge or port had.
+func planVLANs(v *live.BridgeVLANs) *plan.VLANs {
+	if v == nil {
+		return nil
+	}
+	u := v.Untagged
+	u.Remove(v.PVID)
+	return &plan.VLANs{VIDs: v.VIDs, PVID: v.PVID, Untagged: u}
 }
 
 func defaultMetric(dst netip.Prefix) int {

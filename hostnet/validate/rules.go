@@ -64,6 +64,13 @@ var Rules = []Rule{
 	{"fdb-duplicate", errS, "Duplicate FDB entry"},
 	{"fdb-vlan-filtering", errS, "FDB entry VLAN does not match vlan_filtering"},
 
+	// VLAN-aware bridges (vlan_filtering with per-port VLANs).
+	{"vlan-filtering-without-vids", errS, "VLAN-filtering bridge with no VLANs on its uplink"},
+	{"vids-without-vlan-filtering", errS, "VLANs on a bridge without vlan_filtering"},
+	{"vlan-on-bridge-without-filtering", warnS, "VLAN interface on a bridge without vlan_filtering"},
+	{"portgroup-vlan-without-filtering", errS, "Guest VLAN on a bridge without vlan_filtering"},
+	{"portgroup-vlan-not-on-uplink", warnS, "Guest VLAN not carried by the bridge's uplink"},
+
 	// Structure.
 	{"nic-in-two-bonds", errS, "NIC enslaved more than once"},
 	{"slave-is-bridge-port", errS, "Bond slave is also a bridge port"},

@@ -52,6 +52,8 @@ var checks = []func(*checker){
 	checkAddresses,
 	checkRoutes,
 	checkBridgeFDB,
+	checkBridgeVLANs,
+	checkPortGroupVLANs,
 	checkARPPath,
 }
 

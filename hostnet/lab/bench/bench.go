@@ -70,8 +70,10 @@ const (
 
 // Config says what to measure.
 type Config struct {
-	Ns   []int // VLAN counts
-	Reps int   // repetitions of every measurement per N (default 3)
+	// Layout is the topology: "" (a VLAN device and a bridge per VLAN) or LayoutVLANAware.
+	Layout string
+	Ns     []int // VLAN counts
+	Reps   int   // repetitions of every measurement per N (default 3)
 	// LargeN and LargeReps: Ns above LargeN get LargeReps repetitions (when both are set).
 	LargeN, LargeReps int
 	// HostnetBinary, when set, is a hostnet binary run as a separate process for the
@@ -91,6 +93,7 @@ type Config struct {
 
 // Results of a whole run.
 type Results struct {
+	Layout    string     `json:"layout,omitempty"`
 	LabKernel string     `json:"lab_kernel"`
 	HostCPUs  int        `json:"host_cpus"` // of the machine running the lab (UML itself runs on one)
 	Reps      int        `json:"reps"`
@@ -162,7 +165,7 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 	}
 	var uts unix.Utsname
 	_ = unix.Uname(&uts)
-	res := &Results{LabKernel: unix.ByteSliceToString(uts.Release[:]), Reps: cfg.Reps,
+	res := &Results{Layout: cfg.Layout, LabKernel: unix.ByteSliceToString(uts.Release[:]), Reps: cfg.Reps,
 		StartedAt: time.Now().UTC(), GoVersion: runtime.Version()}
 	if v := os.Getenv("HOSTNET_BENCH_HOST_CPUS"); v != "" {
 		fmt.Sscan(v, &res.HostCPUs)
@@ -232,12 +235,21 @@ func Run(ctx context.Context, cfg Config) (*Results, error) {
 }
 
 func (r *runner) measureN(ctx context.Context, n int) (*NResult, error) {
-	nr := &NResult{N: n, Links: Links(n), NoopQuiet: true}
+	nr := &NResult{N: n, Links: linksOf(r.cfg.Layout, n), NoopQuiet: true}
 	files := map[string]string{
 		"plan.hcl":   planHCL(n),
 		"create.ip":  ipCreate(n),
 		"delete.ip":  ipDelete(n),
 		"interfaces": interfaces(n),
+	}
+	if r.cfg.Layout == LayoutVLANAware {
+		files = map[string]string{
+			"plan.hcl":      planHCLVLANAware(n),
+			"create.ip":     ipCreateVLANAware(),
+			"create.bridge": bridgeVLANAware(n),
+			"delete.ip":     ipDeleteVLANAware(),
+			"interfaces":    interfacesVLANAware(n),
+		}
 	}
 	for name, text := range files {
 		if err := os.WriteFile(filepath.Join(r.dir, name), []byte(text), 0o644); err != nil {
@@ -330,14 +342,22 @@ const (
 	settleMax   = 60 * time.Second
 )
 
+// ip runs `ip -batch FILE` and, when the layout has one beside it (create.bridge for
+// create.ip), `bridge -batch` of the bridge VLANs: the two together are the baseline.
 func (r *runner) ip(file string) (time.Duration, error) {
 	t0 := time.Now()
 	out, err := exec.Command("ip", "-batch", file).CombinedOutput()
-	d := time.Since(t0)
 	if err != nil {
-		return d, fmt.Errorf("ip -batch %s: %v: %s", filepath.Base(file), err, out)
+		return time.Since(t0), fmt.Errorf("ip -batch %s: %v: %s", filepath.Base(file), err, out)
 	}
-	return d, nil
+	if br := strings.TrimSuffix(file, ".ip") + ".bridge"; br != file {
+		if _, serr := os.Stat(br); serr == nil {
+			if out, err := exec.Command("bridge", "-batch", br).CombinedOutput(); err != nil {
+				return time.Since(t0), fmt.Errorf("bridge -batch %s: %v: %s", filepath.Base(br), err, out)
+			}
+		}
+	}
+	return time.Since(t0), nil
 }
 
 // loadPlan is what hostnet's plan, apply and destroy commands do first.
@@ -374,7 +394,7 @@ func runPipeline(ctx context.Context, path string, diffFn func(*plan.Plan, *live
 		return nil, err
 	}
 	lap(&pl.decode)
-	s, err := live.Read(netns.None())
+	s, err := engine.Read(netns.None(), p) // as hostnet apply reads: bridge VLANs too
 	if err != nil {
 		return nil, err
 	}

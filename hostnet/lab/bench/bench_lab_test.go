@@ -17,9 +17,16 @@ func TestMain(m *testing.M) { lab.RunTestMain(m) }
 // no separate process): every figure is there, hostnet's no-op apply planned and sent
 // nothing and the kernel saw no change during it, and every tool left the host as it found
 // it. No timing is asserted: the figures go to BENCHMARKS.md, not to CI.
+// Both layouts: VLAN+bridge pairs (22 links at N=10) and one VLAN-aware bridge (2 links).
 func TestLabBenchSmoke(t *testing.T) {
+	for _, layout := range []struct{ name, row string }{{"", "| 10 | 22 | 1 |"}, {LayoutVLANAware, "| 10 | 2 | 1 |"}} {
+		t.Run("layout="+layout.name, func(t *testing.T) { benchSmoke(t, layout.name, layout.row) })
+	}
+}
+
+func benchSmoke(t *testing.T, layout, row string) {
 	var log bytes.Buffer
-	res, err := Run(context.Background(), Config{Ns: []int{10}, Reps: 1, Log: &log})
+	res, err := Run(context.Background(), Config{Layout: layout, Ns: []int{10}, Reps: 1, Log: &log})
 	t.Log(log.String())
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +56,7 @@ func TestLabBenchSmoke(t *testing.T) {
 	var md strings.Builder
 	res.Markdown(&md)
 	t.Log("\n" + md.String())
-	if !strings.Contains(md.String(), "| 10 | 22 | 1 |") {
+	if !strings.Contains(md.String(), row) {
 		t.Error("the table lacks the N=10 row")
 	}
 }

@@ -132,3 +132,89 @@ iface br0
 	}
 	return b.String()
 }
+
+// LayoutVLANAware is the other topology Bench measures: bond0 under one VLAN-aware bridge
+// vmbr0 (vlan_filtering) with the address and default route, the N VLANs as VIDs of the bond
+// port (Proxmox's bridge-vlan-aware with bridge-vids), instead of a VLAN device and a
+// bridge per VLAN.
+const LayoutVLANAware = "vlan-aware"
+
+// vidRange is the N VLANs as a range ("100-109"; "1-4094" for 4094).
+func vidRange(n int) string {
+	f := firstVLAN(n)
+	return fmt.Sprintf("%d-%d", f, f+n-1)
+}
+
+// linksOf is how many links a layout adds.
+func linksOf(layout string, n int) int {
+	if layout == LayoutVLANAware {
+		return 2
+	}
+	return Links(n)
+}
+
+func planHCLVLANAware(n int) string {
+	return fmt.Sprintf(`# hostnet bench: bond0 + vmbr0, a VLAN-aware bridge carrying %[1]d VLANs on bond0.
+nic "uplink0" { mac = %[2]q }
+nic "uplink1" { mac = %[3]q }
+
+bond "bond0" {
+  slaves = [nic.uplink0, nic.uplink1]
+  mode   = "active-backup"
+  miimon = 100
+}
+
+bridge "vmbr0" {
+  ports          = [bond.bond0]
+  vlan_filtering = true
+  addresses      = [%[4]q]
+  gateway        = %[5]q
+  port {
+    link = bond.bond0
+    vids = [%[6]q]
+  }
+}
+`, n, nic0MAC.String(), nic1MAC.String(), hostAddr, gateway, vidRange(n))
+}
+
+// ipCreateVLANAware is the `ip -batch` half; bridgeVLANAware the `bridge -batch` half (ip
+// cannot set bridge VLANs).
+func ipCreateVLANAware() string {
+	return fmt.Sprintf(`link add bond0 type bond mode active-backup miimon 100
+link set %[1]s down
+link set %[1]s master bond0
+link set %[2]s down
+link set %[2]s master bond0
+link add vmbr0 type bridge vlan_filtering 1
+link set bond0 master vmbr0
+link set bond0 up
+link set vmbr0 up
+addr add %[3]s dev vmbr0
+route add default via %[4]s dev vmbr0
+`, nic0, nic1, hostAddr, gateway)
+}
+
+func bridgeVLANAware(n int) string {
+	return fmt.Sprintf("vlan add dev bond0 vid %s\n", vidRange(n))
+}
+
+func ipDeleteVLANAware() string {
+	return fmt.Sprintf("link del vmbr0\nlink del bond0\nlink set %s down\nlink set %s down\n", nic0, nic1)
+}
+
+func interfacesVLANAware(n int) string {
+	return fmt.Sprintf(`auto bond0
+iface bond0
+    bond-slaves %s %s
+    bond-mode active-backup
+    bond-miimon 100
+
+auto vmbr0
+iface vmbr0
+    bridge-ports bond0
+    bridge-vlan-aware yes
+    bridge-vids %s
+    address %s
+    gateway %s
+`, nic0, nic1, vidRange(n), hostAddr, gateway)
+}

@@ -60,3 +60,25 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// The VLAN-aware plan is valid and carries exactly the N VLANs on the bond port.
+func TestTopologyVLANAware(t *testing.T) {
+	for _, n := range []int{1, 10, 4094} {
+		f := filepath.Join(t.TempDir(), "plan.hcl")
+		if err := os.WriteFile(f, []byte(planHCLVLANAware(n)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := loadPlan(f)
+		if err != nil {
+			t.Fatalf("N=%d: %v", n, err)
+		}
+		v := p.Bridges[0].PortVLANs(p.Bonds[0])
+		lo := firstVLAN(n)
+		if v == nil || v.VIDs.Len() != n || !v.VIDs.Has(lo) || !v.VIDs.Has(lo+n-1) || len(p.Bridges) != 1 {
+			t.Fatalf("N=%d: port VLANs %v", n, v)
+		}
+		if linksOf(LayoutVLANAware, n) != 2 {
+			t.Fatalf("N=%d: links", n)
+		}
+	}
+}

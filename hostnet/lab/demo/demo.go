@@ -103,10 +103,17 @@ func Run(w io.Writer, p *plan.Plan, opts Options) (err error) {
 	remoteAddr, guestAddr, guestBridge := pickAddresses(p)
 	var guest *topo.Host
 	if remoteAddr.IsValid() {
-		if _, err = t.AddRemote("remote", remoteAddr.String()); err != nil {
-			return err
+		if id := vlanOf(p, remoteAddr); id != 0 {
+			if _, err = t.AddRemoteVLAN("remote", remoteAddr.String(), id); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "remote host %s behind the switch, in VLAN %d (tagged)\n", remoteAddr, id)
+		} else {
+			if _, err = t.AddRemote("remote", remoteAddr.String()); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "remote host %s behind the switch\n", remoteAddr)
 		}
-		fmt.Fprintf(w, "remote host %s behind the switch\n", remoteAddr)
 	}
 
 	nets, err := startNetworks(w, p)
@@ -314,6 +321,20 @@ func waitReachable(from *topo.Host, dst string, limit time.Duration) error {
 // pickAddresses chooses the remote host's and the guest's addresses from the plan: the
 // remote takes the plan's gateway (so the default route works) or a free address in the
 // first planned subnet; the guest a free address on the first bridge that has one.
+// vlanOf is the VLAN id of the plan's VLAN interface that has an address in the remote's
+// prefix (a management VLAN such as vmbr0.50), 0 when that interface is untagged: the
+// remote host then sits in that VLAN.
+func vlanOf(p *plan.Plan, remote netip.Prefix) int {
+	for _, v := range p.VLANs {
+		for _, a := range v.Addresses {
+			if a.Masked() == remote.Masked() {
+				return v.ID
+			}
+		}
+	}
+	return 0
+}
+
 func pickAddresses(p *plan.Plan) (remote, guest netip.Prefix, guestBridge string) {
 	used := map[netip.Addr]bool{}
 	var first *plan.Iface

@@ -364,6 +364,42 @@ func (t *Topology) AddRemote(name, cidr string) (*Host, error) {
 	})
 }
 
+// AddRemoteVLAN adds a machine on the switch whose traffic is tagged: netns hn-<name>
+// with a VLAN interface eth0 (id vlan, cidr) on its wire "trunk" to port s-<name> of sw0,
+// as a host in VLAN vlan behind a trunk port. The switch forwards the tagged frames as
+// they are.
+func (t *Topology) AddRemoteVLAN(name, cidr string, vlan int) (*Host, error) {
+	port := "s-" + name
+	if err := checkName(port); err != nil {
+		return nil, err
+	}
+	return t.newHost(name, cidr, func(ns netns.NsHandle) error {
+		veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: port}, PeerName: "trunk", PeerNamespace: netlink.NsFd(ns)}
+		if err := t.swh.LinkAdd(veth); err != nil {
+			return fmt.Errorf("topo: remote %s: %w", name, err)
+		}
+		if err := t.enslave(t.swh, port, SwitchBridge); err != nil {
+			return err
+		}
+		if err := t.up(t.swh, port); err != nil {
+			return err
+		}
+		nh, err := netlink.NewHandleAt(ns)
+		if err != nil {
+			return err
+		}
+		defer nh.Close()
+		trunk, err := nh.LinkByName("trunk")
+		if err != nil {
+			return err
+		}
+		if err := nh.LinkAdd(&netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "eth0", ParentIndex: trunk.Attrs().Index}, VlanId: vlan}); err != nil {
+			return fmt.Errorf("topo: remote %s VLAN %d: %w", name, vlan, err)
+		}
+		return t.up(nh, "trunk")
+	})
+}
+
 // AddGuest adds a VM-like guest of the hypervisor: netns hn-<name> whose
 // eth0 (cidr) is wired to g-<name> in the root ns, a port of hostBridge
 // (which must exist). Both ends take the bridge's MTU, as libvirt gives a

@@ -1,5 +1,5 @@
 # expect: error 12 "FDB entry VLAN does not match vlan_filtering"
-# expect: error 18 "FDB entry VLAN does not match vlan_filtering"
+# expect: error 22 "FDB entry VLAN does not match vlan_filtering"
 # A VLAN on an entry of a bridge without VLAN filtering, and an entry without VLAN on a
 # VLAN-filtering bridge.
 nic "uplink0" { mac = "52:54:00:00:00:01" }
@@ -15,6 +15,10 @@ bridge "br0" {
 bridge "br1" {
   ports          = [nic.uplink1]
   vlan_filtering = true
+  port {
+    link = nic.uplink1
+    vids = [100]
+  }
   fdb {
     mac  = "52:54:00:aa:00:02"
     port = nic.uplink1

@@ -11,6 +11,10 @@ bridge "br0" {
 bridge "br1" {
   ports          = [nic.uplink1]
   vlan_filtering = true
+  port {
+    link = nic.uplink1
+    vids = [100]
+  }
   fdb {
     mac  = "52:54:00:aa:00:02"
     port = nic.uplink1

@@ -1,0 +1,16 @@
+# expect: warning 15 "VLAN interface on a bridge without vlan_filtering"
+# A host interface in VLAN 50 on a bridge that does not filter VLANs.
+nic "uplink0" { mac = "52:54:00:00:00:01" }
+bond "bond0" {
+  slaves = [nic.uplink0]
+  mode   = "active-backup"
+  miimon = 100
+}
+bridge "vmbr0" {
+  ports = [bond.bond0]
+}
+vlan "mgmt" {
+  id        = 50
+  addresses = ["198.51.100.20/24"]
+  link      = bridge.vmbr0
+}

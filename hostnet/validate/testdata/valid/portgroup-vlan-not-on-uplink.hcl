@@ -1,0 +1,22 @@
+# Guests in VLAN 20, which the uplink carries.
+nic "uplink0" { mac = "52:54:00:00:00:01" }
+bond "bond0" {
+  slaves = [nic.uplink0]
+  mode   = "active-backup"
+  miimon = 100
+}
+bridge "vmbr0" {
+  ports          = [bond.bond0]
+  vlan_filtering = true
+  port {
+    link = bond.bond0
+    vids = [10, 20]
+  }
+}
+libvirt_network "vmbr0" {
+  bridge = bridge.vmbr0
+  portgroup {
+    name = "vlan20"
+    vlan = 20
+  }
+}
