@@ -108,6 +108,12 @@ type Iface struct {
 	AgeingTime    *int
 	VLANFiltering *bool
 	McastSnooping *bool
+	// PortVLANs is the membership of the ports of a VLAN-aware bridge, by port name (a
+	// port block each); SelfVLANs the bridge's own, nil = as the kernel makes it.
+	PortVLANs map[string]*Membership
+	SelfVLANs *Membership
+
+	ifVLANs *ifupdownVLANs // interfaces: bridge-vids, bridge-pvid, bridge-access as written
 }
 
 // Route is a static route.
@@ -393,5 +399,6 @@ func (d *Doc) finish(opts Options) {
 			d.errorf(at, "VLAN %s: no lower device (vlan-raw-device, PHYSDEV, link)", i.Name)
 		}
 	}
+	d.resolveIfupdownVLANs()
 	d.switchBlock = d.inferSwitch()
 }

@@ -237,6 +237,7 @@ func interfacesOption(d *Doc, i *Iface, method, key string, args []string, at Or
 	case k == "bridge-mcsnoop":
 		d.setKind(i, Bridge, at)
 		i.McastSnooping = boolWord(d, i, key, val, at)
+	case ifupdownVLANOption(d, i, k, args, at):
 	case k == "bridge-maxwait" || k == "bridge-waitport":
 		d.warnf(at, "%s: %s %s: not needed (hostnet orders links itself); not carried over", i.Name, key, val)
 	case strings.HasPrefix(k, "bridge-"):

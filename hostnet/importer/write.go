@@ -87,6 +87,9 @@ func (d *Doc) HCL() []byte {
 				w.intAttr("ageing_time", i.AgeingTime)
 				w.boolAttr("vlan_filtering", i.VLANFiltering)
 				w.boolAttr("multicast_snooping", i.McastSnooping)
+				if i.SelfVLANs != nil {
+					membershipAttrs(w, i.SelfVLANs)
+				}
 			}
 			if k != NIC && i.MAC != "" {
 				w.attr("mac", str(i.MAC))
@@ -105,6 +108,9 @@ func (d *Doc) HCL() []byte {
 				w.attr("gateway", str(i.Gateway))
 			}
 			w.flush()
+			if k == Bridge {
+				writePortBlocks(&b, i, ref)
+			}
 			b.WriteString("}\n")
 		}
 	}
@@ -165,6 +171,30 @@ func (d *Doc) HCL() []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// writePortBlocks writes a port block per port of a VLAN-aware bridge with its VLANs, in
+// the order of the bridge's ports.
+func writePortBlocks(b *bytes.Buffer, i *Iface, ref func(string) string) {
+	for _, p := range i.Ports {
+		m := i.PortVLANs[p]
+		if m == nil || ref(p) == "" {
+			continue
+		}
+		fmt.Fprintf(b, "  # from %s\n  port {\n", oneLine(m.Origin.String()))
+		var w blockWriter
+		w.attr("link", ref(p))
+		membershipAttrs(&w, m)
+		var inner bytes.Buffer
+		w.b = &inner
+		w.flush()
+		for _, ln := range strings.SplitAfter(inner.String(), "\n") {
+			if ln != "" {
+				b.WriteString("  " + ln)
+			}
+		}
+		b.WriteString("  }\n")
+	}
 }
 
 func writeOrigins(b *bytes.Buffer, os []Origin) {
