@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/vishvananda/netns"
 
 	"github.com/hostnet/hostnet/hostnet/diag"
 	"github.com/hostnet/hostnet/hostnet/importer"
@@ -68,7 +69,9 @@ Applying the imported plan on the host it came from adopts the existing links: p
 			var s *live.State
 			if format == "live" || !noLive {
 				var err error
-				if s, err = readLive(nil); err != nil {
+				// The bridge VLAN dump: a live import carries VLAN-aware bridges' membership over.
+				if s, err = live.ReadWith(netns.None(), importer.LiveReadOptions); err != nil {
+					err = fmt.Errorf("reading the live network state: %w", err)
 					if format == "live" {
 						return withCode(exitError, err)
 					}

@@ -23,10 +23,10 @@ type Membership struct {
 // bridge-vids and bridge-pvid are the defaults of its ports; on a port stanza they are the
 // port's own, and bridge-access N makes it an access port (VLAN N only, PVID, untagged).
 type ifupdownVLANs struct {
-	vids          *vid.Set
-	pvid          *int
-	access        *int
-	noUntagged bool // bridge-allow-untagged no: no PVID
+	vids       *vid.Set
+	pvid       *int
+	access     *int
+	noUntagged bool   // bridge-allow-untagged no: no PVID
 	at         Origin // the first of them
 }
 

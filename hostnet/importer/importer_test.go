@@ -44,8 +44,14 @@ var corpus = []struct {
 	{"proxmox", "interfaces", []string{"interfaces/proxmox/interfaces"},
 		[]string{`mode             = "802.3ad"`, `lacp_rate        = "fast"`, `vlan_filtering = true`, `forward_delay  = 0`,
 			`vlan "bond0_50" { link = bond.bond0 id = 50`, `lacp = true`, "# from interfaces/proxmox/interfaces.d/storage:3"},
-		[]string{"interfaces/proxmox/interfaces:28: warning: vmbr0: bridge-vids 2-4094",
-			"interfaces/proxmox/interfaces.d/storage:6: warning: bond0.50: post-up"}},
+		[]string{"interfaces/proxmox/interfaces.d/storage:6: warning: bond0.50: post-up"}},
+	// bridge-vids on the bridge is the ports' default; a port's own bridge-vids (bridge-trunk),
+	// bridge-pvid and bridge-access override it (ifupdown2's bridge addon).
+	{"ifupdown2-vlan-aware", "interfaces", []string{"interfaces/ifupdown2-vlan-aware/interfaces"},
+		[]string{`vlan_filtering = true`, `port { link = bond.bond0 vids = [100, "200-299", 4000] }`,
+			`port { link = nic.ens2 vids = [] pvid = 300 }`, `port { link = nic.ens3 vids = [21] pvid = 20 }`,
+			`vlan "br0_100" { link = bridge.br0 id = 100`},
+		nil},
 	{"ifupdown2-vlans", "interfaces", []string{"interfaces/ifupdown2-vlans/interfaces"},
 		[]string{`mode             = "active-backup"`, `primary          = nic.ens1f0`, `updelay          = 200`,
 			`vlan "vlan100" { name = "vlan100" link = bond.bond0 id = 100 }`, `ageing_time   = 600`, `gateway   = "198.51.100.1"`},
@@ -84,8 +90,13 @@ var corpus = []struct {
 			`link = bond.bond0`},
 		[]string{"nmstate/lacp-bridge-vlans.yml:64: warning: dns-resolver"}},
 	{"nmstate-vlan-aware", "nmstate", []string{"nmstate/vlan-aware-arp.yml"},
-		[]string{`arp_validate  = "backup"`, `vlan_filtering = true`, `forward_delay  = 0`},
-		[]string{"nmstate/vlan-aware-arp.yml:37: warning: br1: port bond1: VLAN list"}},
+		[]string{`arp_validate  = "backup"`, `vlan_filtering = true`, `forward_delay  = 0`,
+			`port { link = bond.bond1 vids = ["10-20"] pvid = 0 }`},
+		nil},
+	{"nmstate-vlan-ports", "nmstate", []string{"nmstate/vlan-aware-ports.yml"},
+		[]string{`vlan_filtering = true`, `port { link = nic.eth0 vids = [101, "200-299"] }`,
+			`port { link = nic.eth1 vids = [] pvid = 101 }`},
+		nil},
 }
 
 // TestCorpus imports every configuration of the corpus, checks what was carried over and

@@ -229,6 +229,44 @@ func liveBridge(d *Doc, s *live.State, i *Iface, l *live.Link) {
 	vf, ms := b.VLANFiltering, b.MulticastSnooping
 	i.VLANFiltering, i.McastSnooping = &vf, &ms
 	if vf {
-		d.warnf(at, "bridge %s: per-port VLAN lists are not carried over (the plan language has no per-port VIDs yet)", l.Name)
+		liveBridgeVLANs(d, s, i, l)
 	}
 }
+
+// liveBridgeVLANs carries over the VLAN membership of a VLAN-filtering bridge's ports, and
+// the bridge's own when it is not what the kernel and the plan make anyway (VLAN 1, PVID,
+// untagged, plus the id of every VLAN interface on the bridge). The state must have been
+// read with LiveReadOptions.
+func liveBridgeVLANs(d *Doc, s *live.State, i *Iface, l *live.Link) {
+	at := Origin{File: "link " + l.Name}
+	if !s.Included.VLANs {
+		d.warnf(at, "bridge %s: VLAN membership not read (read the state with LiveReadOptions): not carried over", l.Name)
+		return
+	}
+	for _, x := range s.Slaves(l) {
+		if x.Kind == "tun" || x.BridgeVLANs == nil {
+			continue
+		}
+		if i.PortVLANs == nil {
+			i.PortVLANs = map[string]*Membership{}
+		}
+		i.PortVLANs[x.Name] = liveMembership(x.BridgeVLANs, Origin{File: "link " + x.Name})
+	}
+	if l.BridgeVLANs == nil {
+		return
+	}
+	def := live.BridgeVLANs{PVID: 1}
+	def.VIDs.Add(1)
+	def.Untagged.Add(1)
+	for _, v := range s.Links {
+		if v.Kind == "vlan" && v.ParentIndex == l.Index && v.VLAN != nil {
+			def.VIDs.Add(v.VLAN.ID)
+		}
+	}
+	if have := l.BridgeVLANs; have.PVID != def.PVID || have.VIDs != def.VIDs || have.Untagged != def.Untagged {
+		i.SelfVLANs = liveMembership(have, at)
+	}
+}
+
+// LiveReadOptions is what ImportLive needs of a live read: the bridge VLAN dump.
+var LiveReadOptions = live.ReadOptions{VLANs: true}

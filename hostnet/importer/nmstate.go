@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/hostnet/hostnet/hostnet/vid"
 )
 
 // parseNmstate reads an nmstate state (YAML): interfaces of type ethernet, bond,
@@ -228,9 +230,14 @@ func nmstateBridge(d *Doc, path string, i *Iface, br *yaml.Node) {
 						continue
 					}
 					if a.key == "vlan" {
-						t := true // per-port VLANs mean a VLAN-filtering bridge
-						i.VLANFiltering = &t
-						d.warnf(Origin{path, a.k.Line}, "%s: port %s: VLAN list (vlan: %s): not carried over (the plan language has no per-port VIDs yet); vlan_filtering is set", i.Name, pn.Value, yamlInline(a.v))
+						if m := nmstatePortVLAN(d, path, i.Name, pn.Value, a.v, Origin{path, a.k.Line}); m != nil {
+							t := true // per-port VLANs mean a VLAN-filtering bridge (nmstate turns it on)
+							i.VLANFiltering = &t
+							if i.PortVLANs == nil {
+								i.PortVLANs = map[string]*Membership{}
+							}
+							i.PortVLANs[pn.Value] = m
+						}
 						continue
 					}
 					d.warnf(Origin{path, a.k.Line}, "%s: port %s: %s: not carried over", i.Name, pn.Value, a.key)
@@ -288,4 +295,93 @@ func yamlInline(n *yaml.Node) string {
 		s = s[:120] + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// nmstatePortVLAN reads a linux-bridge port's vlan: section as nmstate applies it: mode
+// trunk carries trunk-tags (each an id or an id-range {min, max}) tagged, plus tag as the
+// native VLAN (PVID, untagged) when enable-native is true, and no PVID otherwise (untagged
+// frames are dropped); mode access is VLAN tag only, as PVID, untagged. Nil after a
+// diagnostic.
+func nmstatePortVLAN(d *Doc, path, br, port string, n *yaml.Node, at Origin) *Membership {
+	m := &Membership{Origin: at}
+	mode, tag, native := "", 0, false
+	var trunk vid.Set
+	bad := false
+	id := func(x *yaml.Node, what string) int {
+		v, ok := yInt(x)
+		if !ok || !vid.Valid(v) {
+			d.errorf(Origin{path, x.Line}, "%s: port %s: vlan %s %q is not a VLAN id 1..4094", br, port, what, x.Value)
+			bad = true
+			return 0
+		}
+		return v
+	}
+	for _, q := range pairs(n) {
+		qo := Origin{path, q.k.Line}
+		switch q.key {
+		case "mode":
+			mode = q.v.Value
+		case "tag":
+			tag = id(q.v, "tag")
+		case "enable-native":
+			native, _ = yBool(q.v)
+		case "trunk-tags":
+			for _, t := range q.v.Content {
+				if x := get(t, "id"); x != nil {
+					if v := id(x, "trunk-tags id"); v != 0 {
+						trunk.Add(v)
+					}
+					continue
+				}
+				r := get(t, "id-range")
+				if r == nil || get(r, "min") == nil || get(r, "max") == nil {
+					d.errorf(Origin{path, t.Line}, "%s: port %s: a trunk tag without id or id-range {min, max}", br, port)
+					bad = true
+					continue
+				}
+				lo, hi := id(get(r, "min"), "id-range min"), id(get(r, "max"), "id-range max")
+				if lo != 0 && hi != 0 {
+					if hi < lo {
+						d.errorf(Origin{path, r.Line}, "%s: port %s: id-range %d-%d runs backwards", br, port, lo, hi)
+						bad = true
+						continue
+					}
+					trunk.AddRange(lo, hi)
+				}
+			}
+		default:
+			d.warnf(qo, "%s: port %s: vlan.%s: not carried over", br, port, q.key)
+		}
+	}
+	if bad {
+		return nil
+	}
+	switch mode {
+	case "access":
+		if tag == 0 {
+			d.errorf(at, "%s: port %s: vlan mode access without a tag", br, port)
+			return nil
+		}
+		if !trunk.Empty() {
+			d.warnf(at, "%s: port %s: trunk-tags on an access port: not carried over (nmstate refuses them)", br, port)
+		}
+		m.PVID = tag
+		m.VIDs.Add(tag)
+	case "trunk", "":
+		m.VIDs = trunk
+		if native {
+			if tag == 0 {
+				d.errorf(at, "%s: port %s: enable-native without a tag", br, port)
+				return nil
+			}
+			m.PVID = tag
+			m.VIDs.Add(tag)
+		} else if tag != 0 {
+			d.warnf(at, "%s: port %s: tag %d without enable-native: not carried over (nmstate uses it only as the native VLAN)", br, port, tag)
+		}
+	default:
+		d.errorf(at, "%s: port %s: vlan mode %q is not trunk or access", br, port, mode)
+		return nil
+	}
+	return m
 }

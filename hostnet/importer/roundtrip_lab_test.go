@@ -112,7 +112,7 @@ func TestRoundTrip(t *testing.T) {
 			waitUp(t, doc)
 
 			// The live import adopts the same links with no other change.
-			liveDoc := ImportLive(readState(t, nil), Options{})
+			liveDoc := ImportLive(readLiveForImport(t), Options{})
 			lp, _, ld := Check("live.hcl", liveDoc.HCL(), nil)
 			if lp == nil {
 				t.Fatalf("live import does not validate: %s\n%s", ld.Error(), liveDoc.HCL())
@@ -229,6 +229,16 @@ func assertAdoptOnly(t *testing.T, what string, p *plan.Plan, s *live.State) *en
 func readState(t *testing.T, p *plan.Plan) *live.State {
 	t.Helper()
 	s, err := engine.Read(netns.None(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// readLiveForImport reads the state as `hostnet import live` does (LiveReadOptions).
+func readLiveForImport(t *testing.T) *live.State {
+	t.Helper()
+	s, err := live.ReadWith(netns.None(), LiveReadOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -454,7 +464,7 @@ func TestIfupdown2DropsARP(t *testing.T) {
 	} else {
 		t.Logf("refused: %v", err)
 	}
-	if lp, _, ld := Check("live.hcl", ImportLive(readState(t, nil), Options{}).HCL(), nil); lp != nil ||
+	if lp, _, ld := Check("live.hcl", ImportLive(readLiveForImport(t), Options{}).HCL(), nil); lp != nil ||
 		!strings.Contains(ld.Error(), "Bond has no link monitoring") {
 		t.Fatalf("live import of ifupdown2's host: want the no-monitoring error, got %v", ld)
 	}

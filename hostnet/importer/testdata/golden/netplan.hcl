@@ -84,8 +84,8 @@ bridge "br200" {
 }
 
 # from netplan/50-bond-bridge-vlans.yaml:37
-route "to_203_0_113_0_24" {
-  to     = "203.0.113.0/24"
+route "to_203_0_113_128_25" {
+  to     = "203.0.113.128/25"
   via    = "198.51.100.254"
   dev    = bridge.br0
   metric = 100

@@ -1,6 +1,5 @@
 # Imported by `hostnet import nmstate` from:
 #   nmstate/vlan-aware-arp.yml
-# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # from nmstate/vlan-aware-arp.yml:3, nmstate/vlan-aware-arp.yml:16, nmstate/vlan-aware-arp.yml:21
 nic "eth0" {
@@ -29,7 +28,10 @@ bridge "br1" {
   forward_delay  = 0
   vlan_filtering = true
   addresses      = ["198.51.100.80/24"]
+  # from nmstate/vlan-aware-arp.yml:37
+  port {
+    link = bond.bond1
+    vids = ["10-20"]
+    pvid = 0
+  }
 }
-
-# Not carried over (the import's diagnostics):
-#   nmstate/vlan-aware-arp.yml:37: warning: br1: port bond1: VLAN list (vlan: "mode: trunk trunk-tags: - id-range: min: 10 max: 20"): not carried over (the plan language has no per-port VIDs yet); vlan_filtering is set

@@ -1,7 +1,7 @@
 # Imported by `hostnet import interfaces` from:
 #   interfaces/proxmox/interfaces
 #   interfaces/proxmox/interfaces.d/storage
-# 2 setting(s) could not be carried over: listed at the end of this file.
+# 1 setting(s) could not be carried over: listed at the end of this file.
 
 # inferred: an 802.3ad bond is configured, so the switch ports answer LACP
 switch {
@@ -45,8 +45,12 @@ bridge "vmbr0" {
   mtu            = 9000
   addresses      = ["198.51.100.21/24"]
   gateway        = "198.51.100.1"
+  # from interfaces/proxmox/interfaces:28
+  port {
+    link = bond.bond0
+    vids = ["2-4094"]
+  }
 }
 
 # Not carried over (the import's diagnostics):
-#   interfaces/proxmox/interfaces:28: warning: vmbr0: bridge-vids 2-4094: the plan language has no equivalent; not carried over
 #   interfaces/proxmox/interfaces.d/storage:6: warning: bond0.50: post-up ip route add 203.0.113.128/25 via 203.0.113.1: not carried over (hostnet runs no commands and has no equivalent)
