@@ -11,6 +11,7 @@ import (
 
 	"github.com/hostnet/hostnet/hostnet/bonding"
 	"github.com/hostnet/hostnet/hostnet/live"
+	"github.com/hostnet/hostnet/hostnet/vid"
 )
 
 // TestImportLive: a live state (an 802.3ad bond of two NICs, which the kernel reports
@@ -77,5 +78,80 @@ func TestImportLive(t *testing.T) {
 	}
 	if p, _, d := Check("live.hcl", src, nil); p == nil {
 		t.Fatal(d.Error())
+	}
+}
+
+// TestImportLiveBridgeVLANs: the membership the kernel reports for the ports of a
+// VLAN-filtering bridge becomes port blocks (the PVID as pvid, untagged ones as untagged),
+// the bridge's own is written only when it is more than VLAN 1 plus its VLAN interfaces,
+// and a state read without the VLAN dump is reported, not guessed.
+func TestImportLiveBridgeVLANs(t *testing.T) {
+	up := uint32(unix.IFF_UP)
+	members := func(s string, pvid int, untagged string) *live.BridgeVLANs {
+		v := &live.BridgeVLANs{PVID: pvid}
+		var err error
+		if v.VIDs, err = vid.Parse(s); err != nil {
+			t.Fatal(err)
+		}
+		if v.Untagged, err = vid.Parse(untagged); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	mac := func(s string) net.HardwareAddr { m, _ := net.ParseMAC(s); return m }
+	state := func(self *live.BridgeVLANs, withVLANs bool) *live.State {
+		links := []*live.Link{
+			{Index: 2, Name: "eno1", MAC: mac("52:54:00:bb:00:01"), MTU: 1500, Flags: up, MasterIndex: 11, SlaveKind: "bridge",
+				BridgeVLANs: members("1-4094", 1, "1")},
+			{Index: 3, Name: "eno2", MAC: mac("52:54:00:bb:00:02"), MTU: 1500, Flags: up, MasterIndex: 11, SlaveKind: "bridge",
+				BridgeVLANs: members("30,40", 30, "30,40")},
+			{Index: 11, Name: "vmbr0", Kind: "bridge", MTU: 1500, Flags: up, BridgeVLANs: self,
+				Bridge: &live.Bridge{VLANFiltering: true, AgeingTime: 30000}},
+			{Index: 12, Name: "vmbr0.50", Kind: "vlan", MTU: 1500, Flags: up, ParentIndex: 11, VLAN: &live.VLAN{ID: 50, Protocol: unix.ETH_P_8021Q}},
+		}
+		s := live.NewState(links, nil)
+		s.Included.VLANs = withVLANs
+		return s
+	}
+	for _, c := range []struct {
+		name      string
+		self      *live.BridgeVLANs
+		withVLANs bool
+		want      []string
+		lacks     string
+		diag      string
+	}{
+		{"self as the plan makes it", members("1,50", 1, "1"), true,
+			[]string{`port { link = nic.eno1 vids = ["2-4094"] }`, `port { link = nic.eno2 vids = [] pvid = 30 untagged = [40] }`},
+			"multicast_snooping = false vids", ""},
+		{"self beyond it", members("1,50,60", 1, "1"), true,
+			[]string{`multicast_snooping = false vids = [50, 60]`,
+				`port { link = nic.eno1 vids = ["2-4094"] }`},
+			"", ""},
+		{"not read", nil, false, nil, "port { ", "link vmbr0: warning: bridge vmbr0: VLAN membership not read"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			doc := ImportLive(state(c.self, c.withVLANs), Options{})
+			src := doc.HCL()
+			flat := squeeze(strings.ReplaceAll(string(src), "\n", " "))
+			for _, want := range c.want {
+				if !strings.Contains(flat, squeeze(want)) {
+					t.Errorf("plan lacks %q:\n%s", want, src)
+				}
+			}
+			if c.lacks != "" && strings.Contains(flat, squeeze(c.lacks)) {
+				t.Errorf("plan has %q:\n%s", c.lacks, src)
+			}
+			var diags bytes.Buffer
+			doc.WriteDiags(&diags)
+			if c.diag != "" && !strings.Contains(diags.String(), c.diag) {
+				t.Errorf("diagnostics lack %q:\n%s", c.diag, diags.String())
+			}
+			if c.withVLANs {
+				if p, _, d := Check("live.hcl", src, nil); p == nil {
+					t.Fatal(d.Error())
+				}
+			}
+		})
 	}
 }
