@@ -47,6 +47,9 @@ var roundTrips = []struct {
 }{
 
 	{"proxmox", "interfaces", []string{"interfaces/proxmox/interfaces"}, "802.3ad", "vmbr0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", true, nil},
+	// Ports with their own VLANs (an access port, another PVID) and a VLAN interface on the
+	// bridge (ifupdown2 puts the bridge itself in its VLAN, as hostnet does).
+	{"ifupdown2-vlan-aware", "interfaces", []string{"interfaces/ifupdown2-vlan-aware/interfaces"}, "", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", true, nil},
 	{"ifupdown2-vlans", "interfaces", []string{"interfaces/ifupdown2-vlans/interfaces"}, "", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", true, nil},
 	{"rhel-lacp", "ifcfg", []string{"ifcfg/rhel-lacp/ifcfg-eth0", "ifcfg/rhel-lacp/ifcfg-eth1", "ifcfg/rhel-lacp/ifcfg-bond0",
 		"ifcfg/rhel-lacp/ifcfg-br0", "ifcfg/rhel-lacp/ifcfg-bond0.100", "ifcfg/rhel-lacp/ifcfg-br100"}, "802.3ad", "br0", "198.51.100.99/24", "198.51.100.1", "bond.bond0", false, nil},
@@ -119,6 +122,7 @@ func TestRoundTrip(t *testing.T) {
 			}
 			assertAdoptOnly(t, "live import", lp, readState(t, lp))
 
+			assertBridgeVLANs(t, p, readState(t, p))
 			var pg *topo.Pinger
 			if rt.bridge == "" && rt.gw != "" { // the host pings a remote through the bond
 				waitPing(t, tp.Root(), rt.gw)
@@ -233,6 +237,43 @@ func readState(t *testing.T, p *plan.Plan) *live.State {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// assertBridgeVLANs requires the kernel's VLAN membership of every VLAN-aware bridge of p
+// (its ports', its own) to be what p writes: what the tool that configured the host set
+// is what the import carried over.
+func assertBridgeVLANs(t *testing.T, p *plan.Plan, s *live.State) {
+	t.Helper()
+	want := func(v *plan.VLANs) string {
+		u := v.Untagged
+		u.Add(v.PVID)
+		return live.FormatVLANs(v.Members(), v.PVID, u)
+	}
+	for _, b := range p.Bridges {
+		if b.VLANFiltering == nil || !*b.VLANFiltering {
+			continue
+		}
+		check := func(name string, v *plan.VLANs) {
+			l := s.Link(name)
+			if l == nil || l.BridgeVLANs == nil {
+				t.Errorf("%s: no VLAN membership read", name)
+				return
+			}
+			if got := l.BridgeVLANs.String(); got != want(v) {
+				t.Errorf("%s: the kernel has VLANs %s, the imported plan %s", name, got, want(v))
+			} else {
+				t.Logf("%s: VLANs %s, as imported", name, got)
+			}
+		}
+		if self := p.SelfVLANs(b); self != nil {
+			check(b.Name, self)
+		}
+		for _, f := range b.PortFlags {
+			if f.VLANs != nil {
+				check(f.Link.Common().Name, f.VLANs)
+			}
+		}
+	}
 }
 
 // readLiveForImport reads the state as `hostnet import live` does (LiveReadOptions).
