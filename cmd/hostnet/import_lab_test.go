@@ -120,3 +120,63 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestImportLiveVLANAwareCLI: a VLAN-aware bridge made without hostnet (a trunk uplink
+// carrying 2-4094 with VLAN 1 untagged, an access port in VLAN 30, a VLAN interface on the
+// bridge) is imported from the live kernel with its ports' VLANs, and the plan of the
+// import only adopts: the kernel's VLANs are the plan's.
+func TestImportLiveVLANAwareCLI(t *testing.T) {
+	tp, err := topo.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tp.Close()
+	for k, name := range []string{"eth0", "eth1"} {
+		mac, _ := net.ParseMAC("52:54:00:00:0c:0" + string(rune('1'+k)))
+		if err := tp.AddNICNamed(name, name, mac); err != nil {
+			t.Fatal(err)
+		}
+	}
+	on := true
+	br := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "vmbr0"}, VlanFiltering: &on}
+	must(t, netlink.LinkAdd(br))
+	defer netlink.LinkDel(br)
+	uplink, err := netlink.LinkByName("eth0")
+	must(t, err)
+	access, err := netlink.LinkByName("eth1")
+	must(t, err)
+	for _, l := range []netlink.Link{uplink, access} {
+		must(t, netlink.LinkSetMaster(l, br))
+	}
+	must(t, netlink.BridgeVlanAddRange(uplink, 2, 4094, false, false, false, true))
+	must(t, netlink.BridgeVlanDel(access, 1, true, true, false, true))
+	must(t, netlink.BridgeVlanAdd(access, 30, true, true, false, true))
+	vl := &netlink.Vlan{LinkAttrs: netlink.LinkAttrs{Name: "vmbr0.50", ParentIndex: br.Attrs().Index}, VlanId: 50}
+	must(t, netlink.LinkAdd(vl))
+	defer netlink.LinkDel(vl)
+	must(t, netlink.BridgeVlanAdd(br, 50, false, false, true, false))
+	for _, l := range []netlink.Link{uplink, access, br, vl} {
+		must(t, netlink.LinkSetUp(l))
+	}
+
+	dir := t.TempDir()
+	if code, out, errs := runCLI(t, "import", "live", "-o", dir); code != 0 {
+		t.Fatalf("import live: exit %d\n%s%s", code, out, errs)
+	}
+	src, err := os.ReadFile(filepath.Join(dir, "imported.hcl"))
+	must(t, err)
+	flat := strings.Join(strings.Fields(string(src)), " ")
+	for _, want := range []string{`vlan_filtering = true`, `port { link = nic.eth0 vids = ["2-4094"] }`,
+		`port { link = nic.eth1 vids = [] pvid = 30 }`} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("import lacks %q:\n%s", want, src)
+		}
+	}
+	if strings.Contains(string(src), "not carried over") {
+		t.Errorf("the import reports VLANs it did not carry over:\n%s", src)
+	}
+	code, out, errs := runCLI(t, "plan", dir)
+	if want := "Plan: 2 to adopt, 0 to create, 0 to update in place"; code != 0 || !strings.Contains(out, want) {
+		t.Errorf("plan: exit %d, lacks %q\n%s%s", code, want, out, errs)
+	}
+}
