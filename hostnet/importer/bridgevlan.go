@@ -113,7 +113,10 @@ func (d *Doc) resolveIfupdownVLANs() {
 			if own == nil && (def == nil || (def.vids == nil && def.pvid == nil && !def.noUntagged)) {
 				continue // left as the kernel has it: VLAN 1, PVID, untagged
 			}
-			m := &Membership{PVID: 1, Origin: br.Origins[0]}
+			m := &Membership{PVID: 1}
+			if len(br.Origins) > 0 {
+				m.Origin = br.Origins[0]
+			}
 			if def != nil {
 				m.Origin = def.at
 			}

@@ -15,7 +15,8 @@ import (
 // default gateways and the static routes of the main table. Only what a plan expresses is
 // written: bond options that differ from the kernel default for the bond's mode, every
 // bridge option the plan language has. Links marked by hostnet are imported too (their
-// plan addresses are not kept). Guest taps (tun) on bridges are left to libvirt.
+// plan addresses are not kept). Guest taps (tun) on bridges are left to libvirt. The ports
+// of a VLAN-filtering bridge keep their VLANs when s was read with LiveReadOptions.
 func ImportLive(s *live.State, opts Options) *Doc {
 	if opts.Limits == (Limits{}) {
 		opts.Limits = DefaultLimits
