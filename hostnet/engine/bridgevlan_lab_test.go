@@ -46,7 +46,7 @@ vlan "mgmt" {
 	// The plan validation refuses (no port block with vids): applied anyway, to show why.
 	without := decodeLab(t, fmt.Sprintf(base, ""))
 	apply(t, without)
-	if got := readFor(t, without).Link("eth0").BridgeVLANs.String(); got != "1 pvid untagged" {
+	if got := readFor(t, without).Link(tp.NIC("uplink0")).BridgeVLANs.String(); got != "1 pvid untagged" {
 		t.Fatalf("uplink VLANs: %q", got)
 	}
 	if s, r, _ := r50.Ping("198.51.100.10", 20, 20*time.Millisecond); r != 0 {
@@ -61,7 +61,7 @@ vlan "mgmt" {
 	for _, s := range ch.Steps() {
 		descs = append(descs, s.Desc)
 	}
-	if !slices.Equal(descs, []string{"bridge vlan add dev eth0 vid 50 master"}) {
+	if !slices.Equal(descs, []string{"bridge vlan add dev " + tp.NIC("uplink0") + " vid 50 master"}) {
 		t.Fatalf("steps: %q", descs)
 	}
 	t.Logf("adding VLAN 50 to the uplink: %d request(s) and the read-back", rep.Steps)
