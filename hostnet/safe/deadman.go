@@ -179,6 +179,7 @@ func StartWatchdog(dir string, p *Pending, args []string) error {
 // OnConfirm, when set, runs after the watchdog confirmed because every probe passed, with
 // the lock held (the CLI keeps the confirmed plan for boot, as `hostnet confirm` does).
 var OnConfirm func(dir, id string) error
+
 // LockWaitLog is how often a watchdog waiting for the lock says so in its log.
 const LockWaitLog = time.Minute
 
