@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -18,6 +19,9 @@ type FDBEntry struct {
 	Local  bool   // an address of the bridge or a port (NUD_PERMANENT): never forwarded out
 	Static bool   // added by hand (NUD_NOARP): never ages
 	Sticky bool   // never moves to another port (NTF_STICKY)
+	// Idle is how long ago the bridge last saw a frame from MAC on Port (the entry's
+	// "updated" time, NDA_CACHEINFO), to the kernel's clock-tick resolution.
+	Idle time.Duration
 }
 
 // Learned reports whether the entry is a MAC of a station behind a port,
@@ -35,6 +39,10 @@ func FDB(bridge int) ([]FDBEntry, error) {
 	}
 	return out, err
 }
+
+// userHZ is the unit of NDA_CACHEINFO's times: clock ticks of USER_HZ, which Linux fixes
+// at 100 on every architecture it exports them to user space for.
+const userHZ = 100
 
 // FDBAll lists the forwarding databases of every bridge in the namespace
 // from one AF_BRIDGE neighbour dump (a host may have thousands of VLAN
@@ -67,6 +75,7 @@ func FDBAll() ([]FDBEntry, error) {
 			Local:  n.State&netlink.NUD_PERMANENT != 0,
 			Static: n.State&netlink.NUD_NOARP != 0,
 			Sticky: n.Flags&netlink.NTF_STICKY != 0,
+			Idle:   time.Duration(n.Updated) * time.Second / userHZ,
 		})
 	}
 	return out, err

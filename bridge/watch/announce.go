@@ -3,6 +3,7 @@ package watch
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"net"
 	"slices"
 	"time"
@@ -104,12 +105,25 @@ func (c *cache) plan(bond int) (uplinks []uplink, out []announcement, err error)
 		seen[k] = true
 		out = append(out, announcement{mac: mac, tag: tag, ips: ip})
 	}
+	// The bridges' own MACs and addresses first: the kernel does not announce them (the
+	// bond's notification stops at the bond), and they are the host's own.
 	for _, u := range uplinks {
-		entries := byBridge[u.bridge]
-		slices.SortFunc(entries, func(a, b fdbKey) int {
-			return cmp.Or(cmp.Compare(a.mac, b.mac), cmp.Compare(a.vlan, b.vlan), cmp.Compare(a.port, b.port))
-		})
-		for _, e := range entries {
+		if len(u.bridgeMAC) == 6 {
+			add(u.bridgeMAC, u.tag, slices.Clone(c.addrs[u.bridge]))
+		}
+	}
+	// Then the stations behind the bridges' other ports, taking one MAC of each port in turn,
+	// each port's most recently active first: when MaxFrames cuts the list, every port has
+	// had its fair share of it, so a guest flooding fake MACs crowds out no other guest.
+	type station struct {
+		mac    string
+		tag    uint16
+		active time.Time
+	}
+	type portKey struct{ bridge, port int }
+	byPort := map[portKey][]station{}
+	for _, u := range uplinks {
+		for _, e := range byBridge[u.bridge] {
 			// Only stations behind the bridge's other ports: never what
 			// was learned through the bond itself (the switch's side).
 			if e.port == u.port || e.port == u.bridge {
@@ -123,15 +137,29 @@ func (c *cache) plan(bond int) (uplinks []uplink, out []announcement, err error)
 				}
 				tag = t
 			}
-			add(net.HardwareAddr(e.mac), tag, ips[neighKey2{u.bridge, e.mac}])
+			pk := portKey{u.bridge, e.port}
+			byPort[pk] = append(byPort[pk], station{e.mac, tag, c.fdb[e]})
 		}
 	}
-	// The bridges' own MACs and addresses last: the kernel does not
-	// announce them either (the bond's notification stops at the bond).
-	for _, u := range uplinks {
-		if len(u.bridgeMAC) == 6 {
-			add(u.bridgeMAC, u.tag, slices.Clone(c.addrs[u.bridge]))
+	ports := slices.SortedFunc(maps.Keys(byPort), func(a, b portKey) int {
+		return cmp.Or(cmp.Compare(a.bridge, b.bridge), cmp.Compare(a.port, b.port))
+	})
+	for _, pk := range ports {
+		slices.SortFunc(byPort[pk], func(a, b station) int {
+			return cmp.Or(b.active.Compare(a.active), cmp.Compare(a.mac, b.mac), cmp.Compare(a.tag, b.tag))
+		})
+	}
+	for round := 0; len(ports) > 0; round++ {
+		left := ports[:0]
+		for _, pk := range ports {
+			st := byPort[pk]
+			a := st[round]
+			add(net.HardwareAddr(a.mac), a.tag, ips[neighKey2{pk.bridge, a.mac}])
+			if round+1 < len(st) {
+				left = append(left, pk)
+			}
 		}
+		ports = left
 	}
 	return uplinks, out, nil
 }
@@ -182,13 +210,8 @@ func announce(bond int, cfg Config, c *cache) (Stats, error) {
 		return st, err
 	}
 	defer s.close()
-	sent := 0
+	anns, st.Skipped = capFrames(anns, cfg.MaxFrames)
 	send := func(f []byte) bool {
-		if sent >= cfg.MaxFrames {
-			st.Skipped++
-			return false
-		}
-		sent++
 		if err := s.send(f); err != nil {
 			st.SendError++
 			return false
@@ -207,6 +230,32 @@ func announce(bond int, cfg Config, c *cache) (Stats, error) {
 	}
 	st.Took = time.Since(start)
 	return st, nil
+}
+
+// capFrames keeps the announcements, in order, whose frames (a RARP, then a GARP per
+// address) fit in max, and counts the frames left out.
+func capFrames(anns []announcement, max int) (kept []announcement, skipped int) {
+	n := 0
+	for i, a := range anns {
+		if n >= max {
+			for _, a := range anns[i:] {
+				skipped += 1 + len(a.ips)
+			}
+			return anns[:i], skipped
+		}
+		n++
+		if room := max - n; len(a.ips) > room {
+			skipped += len(a.ips) - room
+			a.ips = a.ips[:room]
+			kept = append(anns[:i:i], a)
+			for _, a := range anns[i+1:] {
+				skipped += 1 + len(a.ips)
+			}
+			return kept, skipped
+		}
+		n += len(a.ips)
+	}
+	return anns, 0
 }
 
 // sender is a send-only AF_PACKET socket bound to the bond: protocol 0

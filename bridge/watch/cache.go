@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -19,9 +20,12 @@ import (
 // address of the host, which took ~115 ms with 500 VLAN bridges in the lab
 // (BENCHMARKS.md). load fills it with one dump each, at start and after lost events.
 type cache struct {
-	mu     sync.Mutex
-	links  map[int]*cLink
-	fdb    map[fdbKey]bool     // learned (not local) entries by bridge, port, MAC, VLAN
+	mu    sync.Mutex
+	links map[int]*cLink
+	// fdb holds the learned (not local) entries by bridge, port, MAC, VLAN, with when the
+	// bridge last saw the MAC active: at load from the entry's age, since then the time of
+	// the event (the kernel notifies a MAC newly learned or moved, not each frame of it).
+	fdb    map[fdbKey]time.Time
 	neighs map[neighKey]string // MAC of each IPv4 binding the kernel holds as current, by link and IP
 	addrs  map[int][]net.IP    // IPv4 addresses by link
 }
@@ -70,7 +74,8 @@ func (c *cache) load() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.links = make(map[int]*cLink, len(links))
-	c.fdb = map[fdbKey]bool{}
+	c.fdb = map[fdbKey]time.Time{}
+	now := time.Now()
 	c.neighs = map[neighKey]string{}
 	c.addrs = map[int][]net.IP{}
 	for _, l := range links {
@@ -86,7 +91,7 @@ func (c *cache) load() error {
 	}
 	for _, e := range fdb {
 		if e.Learned() {
-			c.fdb[fdbKey{e.Bridge, e.Port, string(e.MAC), e.VLAN}] = true
+			c.fdb[fdbKey{e.Bridge, e.Port, string(e.MAC), e.VLAN}] = now.Add(-e.Idle)
 		}
 	}
 	for _, n := range neighs {
@@ -104,6 +109,7 @@ func (c *cache) load() error {
 func (c *cache) apply(b batch) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := time.Now()
 	for _, m := range b.links {
 		if m.Bridge {
 			continue // a bridge's view of its port: not the link's own attributes
@@ -126,7 +132,7 @@ func (c *cache) apply(b batch) {
 			if n.Deleted || !e.Learned() {
 				delete(c.fdb, k)
 			} else {
-				c.fdb[k] = true
+				c.fdb[k] = now
 			}
 		case unix.AF_INET:
 			c.neigh(n)

@@ -33,7 +33,7 @@ no snapshot or the restore is incomplete (the differences are listed).`,
 				return withKind(jsonout.ErrLocked, err)
 			}
 			defer lock.Release()
-			snap, rep, err := safe.Rollback(context.Background(), netns.None(), dir)
+			snap, rep, err := safe.Rollback(context.Background(), netns.None(), dir, safe.TriggerRollback, "")
 			if doc != nil && (snap != nil || rep != nil) {
 				doc.Rollback = jsonout.RollbackOf(snap, rep)
 			}

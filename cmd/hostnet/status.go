@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -50,14 +52,22 @@ changes nothing.`,
 			}
 			pending, _ := safe.LoadPending(safe.StateDir(stateDir))
 			boot, bootErr := install.LoadBootRecord(safe.StateDir(stateDir))
+			restored, restoredErr := safe.LoadRestoreRecord(safe.StateDir(stateDir))
 			r := status.Build(s, drift)
 			if doc != nil {
 				doc.Status = jsonout.StatusOf(r, pending)
 				doc.Status.BootApply = jsonout.BootApplyOf(boot, bootErr)
+				doc.Status.LastRestore = jsonout.LastRestoreOf(restored, restoredErr)
 				return nil
 			}
 			if pending != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "Confirmation pending: %s.\n", pending.Describe())
+			}
+			switch {
+			case restored != nil:
+				fmt.Fprintf(cmd.OutOrStdout(), "Last restore: %s.\n", restored.Describe())
+			case restoredErr != nil && !errors.Is(restoredErr, os.ErrNotExist):
+				fmt.Fprintf(cmd.OutOrStdout(), "Last restore: unknown: %v\n", restoredErr)
 			}
 			printBootRecord(cmd.OutOrStdout(), stateDir)
 			return status.WriteText(cmd.OutOrStdout(), r)

@@ -403,6 +403,41 @@ type Status struct {
 	// BootApply is what this boot's `hostnet boot` did (hostnet install); null when no boot
 	// apply ran since the state directory (a tmpfs) was created.
 	BootApply *BootApply `json:"boot_apply"`
+	// LastRestore is the last restore of a snapshot (a failed apply, the dead-man watchdog,
+	// hostnet rollback); absent when none was recorded.
+	LastRestore *LastRestore `json:"last_restore,omitempty"`
+}
+
+// LastRestore is the restore record of hostnet/safe, or why it could not be trusted.
+type LastRestore struct {
+	Time     *time.Time `json:"time"`
+	Trigger  string     `json:"trigger"` // apply-failed, watchdog, rollback, untrusted
+	Reason   string     `json:"reason"`
+	Command  string     `json:"command"`
+	Exact    bool       `json:"exact"`
+	Residual []string   `json:"residual"`
+	Error    *string    `json:"error"`
+}
+
+// LastRestoreOf maps the restore record; a record that exists but cannot be read or
+// trusted is reported as trigger "untrusted" with the reason.
+func LastRestoreOf(r *safe.RestoreRecord, err error) *LastRestore {
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		msg := err.Error()
+		return &LastRestore{Trigger: "untrusted", Residual: []string{}, Error: &msg}
+	}
+	if r == nil {
+		return nil
+	}
+	l := &LastRestore{Time: &r.Time, Trigger: r.Trigger, Reason: r.Reason, Command: r.Command,
+		Exact: r.Exact, Residual: nonNil(r.Residual)}
+	if r.Error != "" {
+		l.Error = &r.Error
+	}
+	return l
 }
 
 // BootApply is the boot record of hostnet/install, or why it could not be trusted.

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"reflect"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -17,6 +18,8 @@ import (
 	"github.com/hostnet/hostnet/hostnet/jsonout/schematest"
 	"github.com/hostnet/hostnet/hostnet/live"
 	"github.com/hostnet/hostnet/hostnet/plan"
+	"github.com/hostnet/hostnet/hostnet/safe"
+	"github.com/hostnet/hostnet/hostnet/status"
 	"github.com/hostnet/hostnet/libvirtnet"
 )
 
@@ -141,7 +144,15 @@ func TestSchema(t *testing.T) {
 	rb := jsonout.New("rollback", "test")
 	rb.Rollback = jsonout.RollbackOf(nil, nil)
 	rb.Rollback.Snapshot.Taken = rb.Rollback.Snapshot.Taken.UTC()
-	for name, d := range map[string]*jsonout.Document{"failed": failed, "destroy": lv, "rollback": rb} {
+	restored := jsonout.New("status", "test")
+	restored.Status = jsonout.StatusOf(&status.Report{Bonds: []status.Bond{}, Bridges: []status.Bridge{}, VLANs: []status.VLAN{}}, nil)
+	restored.Status.LastRestore = jsonout.LastRestoreOf(&safe.RestoreRecord{Time: time.Now().UTC(), Trigger: safe.TriggerWatchdog,
+		Reason: "the deadline passed", Command: "apply plan.hcl", Residual: []string{"br0: mtu 9000, want 1500"}, Error: "EBUSY"}, nil)
+	untrusted := jsonout.New("status", "test")
+	untrusted.Status = jsonout.StatusOf(&status.Report{Bonds: []status.Bond{}, Bridges: []status.Bridge{}, VLANs: []status.VLAN{}}, nil)
+	untrusted.Status.LastRestore = jsonout.LastRestoreOf(nil, &safe.UntrustedError{Path: "/run/hostnet/last-restore.json", Why: "it is a symbolic link"})
+	for name, d := range map[string]*jsonout.Document{"failed": failed, "destroy": lv, "rollback": rb,
+		"status with a restore": restored, "status with an untrusted restore record": untrusted} {
 		var buf bytes.Buffer
 		if err := d.Write(&buf); err != nil {
 			t.Fatal(err)

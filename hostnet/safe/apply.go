@@ -130,6 +130,8 @@ func Apply(ctx context.Context, ns netns.NsHandle, dir string, snap *Snapshot, c
 			os.Remove(filepath.Join(dir, PendingFile))
 			os.Remove(path)
 		}
+		// Not fatal: the apply's error says what happened; status only misses the record.
+		_ = recordRestore(dir, newRestoreRecord(TriggerFailure, err.Error(), snap, rr, rerr))
 		return rep, &ApplyError{Err: err, Restore: rr, RestoreErr: rerr, Snapshot: path}
 	}
 	if !keep {
@@ -139,8 +141,10 @@ func Apply(ctx context.Context, ns netns.NsHandle, dir string, snap *Snapshot, c
 }
 
 // Rollback restores the snapshot on disk (left by an interrupted apply or awaiting
-// confirmation) and removes it and any pending confirmation. The caller holds the lock.
-func Rollback(ctx context.Context, ns netns.NsHandle, dir string) (*Snapshot, *RestoreReport, error) {
+// confirmation) and removes it and any pending confirmation. It records the restore
+// (RestoreFile) with trigger (TriggerRollback, TriggerWatchdog) and reason, so that status
+// can tell. The caller holds the lock.
+func Rollback(ctx context.Context, ns netns.NsHandle, dir, trigger, reason string) (*Snapshot, *RestoreReport, error) {
 	path := filepath.Join(dir, SnapshotFile)
 	snap, err := LoadSnapshot(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -150,6 +154,8 @@ func Rollback(ctx context.Context, ns netns.NsHandle, dir string) (*Snapshot, *R
 		return nil, nil, err
 	}
 	rep, err := Restore(ctx, ns, snap)
+	// Not fatal: a restore that worked is not undone by a record that could not be written.
+	_ = recordRestore(dir, newRestoreRecord(trigger, reason, snap, rep, err))
 	if err != nil {
 		return snap, rep, err
 	}

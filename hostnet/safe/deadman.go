@@ -288,7 +288,7 @@ loop:
 		return nil
 	}
 	logf("restoring: %s", reason)
-	_, rep, err := Rollback(ctx, ns, dir)
+	_, rep, err := Rollback(ctx, ns, dir, TriggerWatchdog, reason)
 	if err != nil {
 		logf("restore failed after %s: %v", time.Since(t0).Round(time.Millisecond), err)
 		return err

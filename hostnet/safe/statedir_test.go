@@ -62,6 +62,15 @@ func TestStateDirRefusesWhatHostnetDidNotWrite(t *testing.T) {
 			must(t, NewPending("apply", 0, nil, nil).Save(filepath.Dir(other)))
 			must(t, os.Symlink(filepath.Join(filepath.Dir(other), PendingFile), filepath.Join(dir, PendingFile)))
 		}, func(dir string) error { _, err := LoadPending(dir); return err }},
+		{"restore record is a symlink", func(t *testing.T, dir string) {
+			other := t.TempDir()
+			must(t, recordRestore(other, &RestoreRecord{Trigger: TriggerRollback, Command: "apply forged.hcl", Exact: true}))
+			must(t, os.Symlink(filepath.Join(other, RestoreFile), filepath.Join(dir, RestoreFile)))
+		}, func(dir string) error { _, err := LoadRestoreRecord(dir); return err }},
+		{"restore record planted by another user", func(t *testing.T, dir string) {
+			must(t, recordRestore(dir, &RestoreRecord{Trigger: TriggerRollback, Command: "apply forged.hcl", Exact: true}))
+			must(t, os.Chown(filepath.Join(dir, RestoreFile), nobody, nobody))
+		}, func(dir string) error { _, err := LoadRestoreRecord(dir); return err }},
 		{"ownership key planted by another user", func(t *testing.T, dir string) {
 			must(t, os.WriteFile(filepath.Join(dir, MarkKeyFile), []byte("0123456789abcdef0123456789abcdef"), 0o600))
 			must(t, os.Chown(filepath.Join(dir, MarkKeyFile), nobody, nobody))
