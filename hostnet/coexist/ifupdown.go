@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/hostnet/hostnet/hostnet/atomicfile"
 )
 
 // InterfacesFile is ifupdown's main file.
@@ -224,7 +226,7 @@ func disableAuto(root, path string, byName map[string]bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return true, writeKeep(full, []byte(strings.Join(out, "")), st.Mode().Perm())
+	return true, atomicfile.Write(full, []byte(strings.Join(out, "")), st.Mode().Perm())
 }
 
 // revertAuto undoes disableAuto in the file at path.
@@ -254,26 +256,5 @@ func revertAuto(root, path string) error {
 	if err != nil {
 		return err
 	}
-	return writeKeep(full, []byte(strings.Join(out, "")), st.Mode().Perm())
-}
-
-// writeKeep replaces a file atomically with the given permissions.
-func writeKeep(path string, b []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".hostnet-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(full, []byte(strings.Join(out, "")), st.Mode().Perm())
 }

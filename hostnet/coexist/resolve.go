@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/hostnet/hostnet/hostnet/atomicfile"
 )
 
 // Resolution is what Resolve wrote: drop-in files (removed on revert) and files edited
@@ -36,7 +38,7 @@ func Resolve(root string, targets []Iface, conflicts []Conflict) (*Resolution, e
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			return err
 		}
-		if err := writeKeep(full, []byte(text), 0o644); err != nil {
+		if err := atomicfile.Write(full, []byte(text), 0o644); err != nil {
 			return err
 		}
 		r.DropIns = append(r.DropIns, path)

@@ -65,16 +65,13 @@ func (r *BootRecord) Describe() string {
 	return fmt.Sprintf("Boot apply of %s at %s FAILED before any change: %s", r.Plan, when, r.Error)
 }
 
-// Save writes the record into the state directory (0600, atomically).
+// Save writes the record into the state directory, under its trust rules (safe.WriteStateFile).
 func (r *BootRecord) Save(stateDir string) error {
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		return err
-	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(stateDir, BootRecordFile), append(b, '\n'), 0o600)
+	return safe.WriteStateFile(stateDir, BootRecordFile, append(b, '\n'))
 }
 
 // maxBootRecord bounds what LoadBootRecord reads.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hostnet/hostnet/hostnet/atomicfile"
 	"github.com/hostnet/hostnet/hostnet/plan"
 )
 
@@ -105,7 +105,7 @@ func writeUnits(l Layout, m *Manifest, watch bool) error {
 			continue
 		}
 		target := UnitDir + "/" + name
-		if err := writeFile(l.Path(target), []byte(text), 0o644); err != nil {
+		if err := atomicfile.Write(l.Path(target), []byte(text), 0o644); err != nil {
 			return err
 		}
 		m.Units = append(m.Units, target)
@@ -150,7 +150,7 @@ func (m *Manifest) save(l Layout) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(l.Path(ManifestPath), append(b, '\n'), 0o600)
+	return atomicfile.Write(l.Path(ManifestPath), append(b, '\n'), 0o600)
 }
 
 // Uninstall removes what the manifest lists: units, links, the plan, the manifest (and
@@ -322,28 +322,4 @@ func readBounded(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes", path, max)
 	}
 	return b, nil
-}
-
-// writeFile writes atomically (temp file and rename), creating the directory.
-func writeFile(path string, b []byte, mode fs.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/hostnet/hostnet/hostnet/atomicfile"
 )
 
 // StagedDir, in the state directory, holds a plan applied with --confirm-within on an
@@ -94,7 +96,7 @@ func Stage(stateDir, id, planPath string, varFiles []string) error {
 	if err != nil {
 		return err
 	}
-	return writeFile(filepath.Join(dir, "index.json"), b, 0o600)
+	return atomicfile.Write(filepath.Join(dir, "index.json"), b, 0o600)
 }
 
 // CommitStaged persists the plan staged for the confirmation id, if any, and removes

@@ -163,3 +163,13 @@ func createKey(path string) error {
 	}
 	return err
 }
+
+// WriteStateFile writes a file of another package (the boot record of hostnet/install) into
+// state directory dir under the rules of hostnet's own: a trusted directory, mode 0600,
+// written atomically.
+func WriteStateFile(dir, name string, b []byte) error {
+	if err := ensureDir(dir); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, name), b)
+}
